@@ -1,0 +1,166 @@
+# ingestd - plain Makefile.  `make help` lists the targets.
+#
+# Every library is found with pkg-config.  Missing Debian packages are
+# installed with apt-get when make runs as root; otherwise the exact command
+# is printed and the build stops.
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+DOCDIR      ?= $(PREFIX)/share/doc/ingestd
+DESTDIR     ?=
+
+CC          ?= cc
+SANITIZE    ?=
+comma       := ,
+PKGS        := rdkafka libuv libzstd libcjson libsystemd
+TEST_PKGS   := cmocka
+
+# A sanitizer build lives in its own tree so it never mixes objects.
+ifeq ($(SANITIZE),)
+BUILD       ?= build
+SANFLAGS    :=
+else
+BUILD       ?= build/san-$(subst $(comma),-,$(SANITIZE))
+SANFLAGS    := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+# Debian packages: what the build needs, and what the tests need on top.
+DEB_BUILD   := pkg-config librdkafka-dev libuv1-dev libzstd-dev libcjson-dev libsystemd-dev
+DEB_TEST    := libcmocka-dev prometheus curl systemd
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+OPT         ?= -O2
+CFLAGS      ?= $(OPT) -g
+ALL_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+               -D_GNU_SOURCE -DINGEST_VERSION='"$(VERSION)"' -Iinclude -MMD -MP \
+               $(SANFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS) -pthread -lm
+
+LIB_SRCS    := $(wildcard daemon/*.c) $(wildcard connectors/*.c)
+LIB_SRCS    := $(filter-out daemon/main.c,$(LIB_SRCS))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB         := $(BUILD)/libingestd.a
+BIN         := $(BUILD)/ingestd
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS   := $(wildcard tests/tools/*.c)
+TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+UNIT_FILES  := $(BUILD)/systemd/ingestd.service $(BUILD)/systemd/ingestd@.service
+
+.PHONY: all deps deps-test run test test-long check-units install uninstall clean help
+all: deps $(BIN) $(UNIT_FILES)
+
+help:
+	@echo "make             build $(BIN) (installs missing Debian packages as root)"
+	@echo "make run         build and run ingestd on config/example.conf (Ctrl-C stops it)"
+	@echo "make test        build and run every unit and end-to-end test"
+	@echo "make test-long   the long versions (big inputs, kill loops, fuzzing)"
+	@echo "make SANITIZE=address,undefined test   the tests under ASan+UBSan"
+	@echo "make install PREFIX=/usr/local DESTDIR=   binary, unit files, example config"
+	@echo "V=1 shows commands"
+
+# --- Debian packages --------------------------------------------------------
+define need_debs
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | grep -q '^ii' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null || \
+	      { echo "apt-get install failed for:$$missing" >&2; exit 1; }; \
+	  else \
+	    echo "missing Debian packages; run:" >&2; \
+	    echo "  sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps:
+	$(call need_debs,$(DEB_BUILD))
+
+deps-test: deps
+	$(call need_debs,$(DEB_TEST))
+
+# --- build ------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/daemon/main.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) $(ALL_LDFLAGS)
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) $(ALL_LDFLAGS)
+
+# Unit files carry the install path of the binary.
+$(BUILD)/systemd/%: systemd/%.in Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+# --- run / test -------------------------------------------------------------
+run: all
+	@mkdir -p var/example/landing
+	@echo "ingestd: running config/example.conf in the foreground (Ctrl-C stops it)"
+	$(BIN) --config config/example.conf
+
+TEST_ENV = INGESTD_BIN=$(abspath $(BIN)) INGESTD_BUILD=$(abspath $(BUILD)) \
+           INGESTD_SRC=$(abspath .) INGESTD_SANITIZE=$(SANITIZE)
+
+test: deps-test all $(UNIT_BINS) $(TOOL_BINS)
+	$(Q)$(TEST_ENV) tests/run.sh
+
+test-long: deps-test all $(UNIT_BINS) $(TOOL_BINS)
+	$(Q)$(TEST_ENV) INGESTD_TEST_LONG=1 tests/run.sh
+
+# --- install ----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ingestd $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ingestd
+	install -m 0644 $(UNIT_FILES) $(DESTDIR)$(UNITDIR)/
+	install -m 0644 config/example.conf $(DESTDIR)$(DOCDIR)/example.conf
+	install -m 0644 config/pipeline.conf $(DESTDIR)$(DOCDIR)/pipeline.conf
+	install -m 0644 systemd/paths.conf.example $(DESTDIR)$(DOCDIR)/paths.conf.example
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/ingestd/pipeline.conf ] || \
+	  install -m 0640 config/pipeline.conf $(DESTDIR)$(SYSCONFDIR)/ingestd/pipeline.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ingestd $(DESTDIR)$(UNITDIR)/ingestd.service $(DESTDIR)$(UNITDIR)/ingestd@.service
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

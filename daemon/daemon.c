@@ -1,0 +1,424 @@
+/*
+ * daemon.c - the process lifecycle on one libuv loop.
+ *
+ *   load config -> metrics server -> pipelines start -> READY=1
+ *   SIGHUP: RELOADING=1, load the files again; a config that fails
+ *           validation is rejected (logged, old one kept), else pipelines
+ *           are added, removed or reconfigured by name; READY=1.
+ *   SIGTERM/SIGINT: STOPPING=1, every pipeline finishes or abandons its
+ *           batch (drain_timeout), the server closes, every handle closes,
+ *           the loop ends, exit 0.  A second signal exits at once.
+ *   --once: like SIGTERM as soon as every pipeline reports done.
+ * The watchdog timer pings from the loop itself, so a wedged loop stops
+ * the pings and systemd restarts us.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingestd/config.h"
+#include "ingestd/daemon.h"
+#include "ingestd/error.h"
+#include "ingestd/http.h"
+#include "ingestd/metrics.h"
+#include "ingestd/notify.h"
+#include "ingestd/pipeline.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9464"
+
+struct daemon {
+    uv_loop_t loop;
+    const struct ingest_daemon_opts *opts;
+    const struct ingest_log *log;
+    struct ingest_conf *conf;
+    struct ingest_metrics *metrics;
+    struct ingest_http *http;
+    char *listen;                  /* what the server was started with */
+
+    struct ingest_pipeline **pipelines;
+    size_t npipelines;
+    size_t pending_stops;          /* pipelines still stopping */
+    size_t pending_done;           /* --once: pipelines still running */
+
+    uv_signal_t sigterm, sigint, sighup;
+    uv_timer_t watchdog;
+    int watchdog_on;
+    int stopping;
+    int exit_code;
+    time_t started;
+    /* Old configs a reload replaced, freed once nothing borrows them. */
+    struct ingest_conf **retired;
+    size_t nretired;
+};
+
+static void log_conf_errors(struct daemon *d, const char *msg, const struct ingest_conf_errors *e)
+{
+    const char *p = e->text.data ? e->text.data : "";
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+        INGEST_LOG_ERROR(d->log, NULL, msg, INGEST_KV_STR("error", line));
+        p += n;
+        if (*p)
+            p++;
+    }
+}
+
+/* ---- HTTP endpoints ------------------------------------------------------ */
+
+static int all_ready(const struct daemon *d)
+{
+    if (d->stopping)
+        return 0;
+    for (size_t i = 0; i < d->npipelines; i++) {
+        enum ingest_pipeline_state s = ingest_pipeline_state(d->pipelines[i]);
+        if (s == INGEST_PS_STARTING || s == INGEST_PS_FAILED || s == INGEST_PS_STOPPING)
+            return 0;
+    }
+    return 1;
+}
+
+static void render_status(struct daemon *d, struct ingest_buf *out)
+{
+    ingest_buf_printf(out, "{\"version\":\"%s\",\"pid\":%ld,\"uptime_seconds\":%ld,"
+                      "\"ready\":%s,\"stopping\":%s,\"metrics_listen\":",
+                      INGEST_VERSION, (long)getpid(), (long)(time(NULL) - d->started),
+                      all_ready(d) ? "true" : "false", d->stopping ? "true" : "false");
+    if (d->listen)
+        ingest_buf_json_str(out, d->listen);
+    else
+        ingest_buf_puts(out, "null");
+    ingest_buf_puts(out, ",\"pipelines\":[");
+    for (size_t i = 0; i < d->npipelines; i++) {
+        if (i)
+            ingest_buf_putc(out, ',');
+        ingest_pipeline_status_json(d->pipelines[i], out);
+    }
+    ingest_buf_puts(out, "]}\n");
+}
+
+static void on_http(void *ud, const char *path, const char *query, struct ingest_http_reply *r)
+{
+    struct daemon *d = ud;
+    (void)query;
+    if (strcmp(path, "/metrics") == 0) {
+        r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        ingest_buf_printf(&r->body, "# HELP ingestd_build_info Build information; always 1.\n"
+                          "# TYPE ingestd_build_info gauge\n"
+                          "ingestd_build_info{version=\"%s\"} 1\n", INGEST_VERSION);
+        ingest_metrics_render(d->metrics, &r->body);
+        ingest_metrics_render_process(&r->body);
+    } else if (strcmp(path, "/healthz") == 0) {
+        ingest_buf_puts(&r->body, "ok\n");
+    } else if (strcmp(path, "/readyz") == 0) {
+        int ready = all_ready(d);
+        r->status = ready ? 200 : 503;
+        ingest_buf_puts(&r->body, ready ? "ready\n" : "not ready\n");
+    } else if (strcmp(path, "/status") == 0) {
+        r->content_type = "application/json";
+        render_status(d, &r->body);
+    } else if (strcmp(path, "/") == 0) {
+        ingest_buf_puts(&r->body, "ingestd " INGEST_VERSION
+                        "\n/metrics /healthz /readyz /status\n");
+    } else {
+        r->status = 404;
+        ingest_buf_puts(&r->body, "not found\n");
+    }
+}
+
+/* ---- pipelines ------------------------------------------------------------ */
+
+static void begin_shutdown(struct daemon *d, const char *why);
+
+static void on_pipeline_done(struct ingest_pipeline *pl, void *ud)
+{
+    struct daemon *d = ud;
+    if (ingest_pipeline_failed(pl))
+        d->exit_code = 1;
+    INGEST_LOG_INFO(d->log, ingest_pipeline_name(pl), "pipeline finished");
+    if (d->pending_done > 0 && --d->pending_done == 0)
+        begin_shutdown(d, "all pipelines done");
+}
+
+static int start_pipeline(struct daemon *d, const struct ingest_pipeline_conf *pc)
+{
+    char err[256];
+    struct ingest_pipeline *pl = ingest_pipeline_new(&d->loop, pc, d->metrics, d->log, err,
+                                                     sizeof err);
+    if (!pl) {
+        INGEST_LOG_ERROR(d->log, pc->name, "cannot create pipeline", INGEST_KV_STR("error", err));
+        return INGEST_ENOMEM;
+    }
+    struct ingest_pipeline **p = realloc(d->pipelines, (d->npipelines + 1) * sizeof *p);
+    if (!p) {
+        ingest_pipeline_free(pl);
+        return INGEST_ENOMEM;
+    }
+    d->pipelines = p;
+    d->pipelines[d->npipelines++] = pl;
+    if (d->opts->once)
+        d->pending_done++;
+    int rc = ingest_pipeline_start(pl, d->opts->once, on_pipeline_done, d);
+    if (rc < 0) {
+        INGEST_LOG_ERROR(d->log, pc->name, "pipeline failed to start",
+                         INGEST_KV_STR("error", ingest_strerror(rc)));
+        d->exit_code = 1;
+    }
+    return rc;
+}
+
+/* A pipeline removed by a reload: stop it, then free it. */
+static void on_removed_stopped(struct ingest_pipeline *pl, void *ud)
+{
+    (void)ud;
+    ingest_pipeline_free(pl);
+}
+
+static void on_stopped(struct ingest_pipeline *pl, void *ud)
+{
+    struct daemon *d = ud;
+    (void)pl;
+    if (--d->pending_stops == 0) {
+        for (size_t i = 0; i < d->npipelines; i++)
+            ingest_pipeline_free(d->pipelines[i]);
+        d->npipelines = 0;
+        if (d->http)
+            ingest_http_stop(d->http, NULL, NULL);
+        d->http = NULL;
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+        uv_close((uv_handle_t *)&d->sighup, NULL);
+        if (d->watchdog_on)
+            uv_close((uv_handle_t *)&d->watchdog, NULL);
+    }
+}
+
+static void begin_shutdown(struct daemon *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    INGEST_LOG_INFO(d->log, NULL, "shutting down", INGEST_KV_STR("reason", why));
+    ingest_notify_stopping(why);
+    d->pending_stops = d->npipelines + 1;   /* +1: this function's own reference */
+    for (size_t i = 0; i < d->npipelines; i++)
+        ingest_pipeline_stop(d->pipelines[i], on_stopped, d);
+    on_stopped(NULL, d);
+}
+
+/* ---- reload --------------------------------------------------------------- */
+
+static char *resolve_listen(const struct daemon *d, const struct ingest_conf *conf)
+{
+    const char *l = d->opts->metrics_listen;
+    if (!l)
+        l = conf->metrics_listen;
+    if (!l)
+        l = d->opts->once ? NULL : DEFAULT_LISTEN;
+    if (!l || strcmp(l, "off") == 0)
+        return NULL;
+    return strdup(l);
+}
+
+static const struct ingest_pipeline_conf *find_conf(const struct ingest_conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->npipelines; i++)
+        if (strcmp(c->pipelines[i]->name, name) == 0)
+            return c->pipelines[i];
+    return NULL;
+}
+
+static void reload(struct daemon *d)
+{
+    struct ingest_conf_errors errs;
+    struct ingest_conf *nc = NULL;
+    ingest_notify_reloading();
+    INGEST_LOG_INFO(d->log, NULL, "reloading configuration");
+    ingest_conf_errors_init(&errs);
+    if (ingest_conf_load(d->opts->configs, d->opts->nconfigs, NULL, &nc, &errs) < 0) {
+        log_conf_errors(d, "config reload rejected", &errs);
+        INGEST_LOG_WARN(d->log, NULL, "keeping the running configuration",
+                        INGEST_KV_UINT("errors", errs.count));
+        ingest_conf_errors_free(&errs);
+        ingest_notify_ready("reload rejected; running the previous configuration");
+        return;
+    }
+    ingest_conf_errors_free(&errs);
+
+    char *listen = resolve_listen(d, nc);
+    if ((listen == NULL) != (d->listen == NULL) || (listen && strcmp(listen, d->listen) != 0))
+        INGEST_LOG_WARN(d->log, NULL, "metrics listen address changed; it takes effect at restart",
+                        INGEST_KV_STR("running", d->listen ? d->listen : "off"),
+                        INGEST_KV_STR("configured", listen ? listen : "off"));
+    free(listen);
+
+    size_t kept = 0, removed = 0, added = 0;
+    for (size_t i = 0; i < d->npipelines; i++) {
+        struct ingest_pipeline *pl = d->pipelines[i];
+        const struct ingest_pipeline_conf *pc = find_conf(nc, ingest_pipeline_name(pl));
+        if (pc) {
+            ingest_pipeline_reconfigure(pl, pc);
+            d->pipelines[kept++] = pl;
+        } else {
+            ingest_pipeline_stop(pl, on_removed_stopped, d);
+            removed++;
+        }
+    }
+    d->npipelines = kept;
+    struct ingest_conf *old = d->conf;
+    d->conf = nc;
+    for (size_t i = 0; i < nc->npipelines; i++) {
+        int exists = 0;
+        for (size_t j = 0; j < kept; j++)
+            exists |= strcmp(ingest_pipeline_name(d->pipelines[j]), nc->pipelines[i]->name) == 0;
+        if (!exists) {
+            start_pipeline(d, nc->pipelines[i]);
+            added++;
+        }
+    }
+    /* Removed pipelines may still read their old settings while they drain:
+     * the old config is kept until exit. */
+    struct ingest_conf **r = realloc(d->retired, (d->nretired + 1) * sizeof *r);
+    if (r) {
+        d->retired = r;
+        r[d->nretired++] = old;
+    }
+    INGEST_LOG_INFO(d->log, NULL, "configuration reloaded", INGEST_KV_UINT("pipelines", kept + added),
+                    INGEST_KV_UINT("added", added), INGEST_KV_UINT("removed", removed));
+    ingest_notify_ready("running");
+}
+
+/* ---- signals, watchdog ------------------------------------------------------ */
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+    if (signum == SIGHUP) {
+        if (d->opts->once || d->stopping)
+            INGEST_LOG_INFO(d->log, NULL, "SIGHUP ignored", INGEST_KV_STR("reason",
+                            d->stopping ? "stopping" : "--once"));
+        else
+            reload(d);
+        return;
+    }
+    if (d->stopping) {
+        INGEST_LOG_INFO(d->log, NULL, "already stopping", INGEST_KV_STR("signal",
+                        strsignal(signum)));
+        return;
+    }
+    begin_shutdown(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void on_watchdog(uv_timer_t *h)
+{
+    (void)h;
+    ingest_notify_watchdog();
+}
+
+static void start_signals(struct daemon *d)
+{
+    uv_signal_t *hs[] = { &d->sigterm, &d->sigint, &d->sighup };
+    int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(&d->loop, hs[i]);
+        hs[i]->data = d;
+        uv_signal_start(hs[i], on_signal, sigs[i]);
+    }
+    uint64_t usec = ingest_notify_watchdog_usec();
+    if (usec) {
+        uint64_t every = usec / 2000;
+        if (every == 0)
+            every = 1;
+        uv_timer_init(&d->loop, &d->watchdog);
+        uv_timer_start(&d->watchdog, on_watchdog, every, every);
+        d->watchdog_on = 1;
+        INGEST_LOG_DEBUG(d->log, NULL, "systemd watchdog enabled",
+                         INGEST_KV_UINT("ping_ms", every));
+    }
+}
+
+/* ---- run ------------------------------------------------------------------- */
+
+static int load_initial(struct daemon *d)
+{
+    struct ingest_conf_errors errs;
+    ingest_conf_errors_init(&errs);
+    int rc = ingest_conf_load(d->opts->configs, d->opts->nconfigs, NULL, &d->conf, &errs);
+    if (rc < 0) {
+        fputs(errs.text.data ? errs.text.data : "", stderr);
+        log_conf_errors(d, "invalid configuration", &errs);
+    }
+    ingest_conf_errors_free(&errs);
+    return rc;
+}
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void teardown(struct daemon *d)
+{
+    /* Handles left by an early failure are closed and the loop drained. */
+    uv_walk(&d->loop, close_any, NULL);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&d->loop) != 0)
+        INGEST_LOG_WARN(d->log, NULL, "event loop closed with handles still open");
+    for (size_t i = 0; i < d->nretired; i++)
+        ingest_conf_free(d->retired[i]);
+    free(d->retired);
+    free(d->pipelines);
+    ingest_conf_free(d->conf);
+    ingest_metrics_free(d->metrics);
+    free(d->listen);
+}
+
+int ingest_daemon_run(const struct ingest_daemon_opts *opts)
+{
+    struct daemon d;
+    memset(&d, 0, sizeof d);
+    d.opts = opts;
+    d.log = opts->log;
+    d.started = time(NULL);
+    if (load_initial(&d) < 0)
+        return 2;
+    if (uv_loop_init(&d.loop) != 0 || !(d.metrics = ingest_metrics_new())) {
+        INGEST_LOG_ERROR(d.log, NULL, "cannot initialise the event loop");
+        ingest_conf_free(d.conf);
+        return 1;
+    }
+    d.listen = resolve_listen(&d, d.conf);
+    if (d.listen) {
+        char err[256];
+        d.http = ingest_http_start(&d.loop, d.listen, NULL, on_http, &d, d.log, err, sizeof err);
+        if (!d.http) {
+            INGEST_LOG_ERROR(d.log, NULL, "cannot start the metrics server",
+                             INGEST_KV_STR("listen", d.listen), INGEST_KV_STR("error", err));
+            teardown(&d);
+            return 1;
+        }
+        INGEST_LOG_INFO(d.log, NULL, "metrics server listening", INGEST_KV_STR("listen", d.listen),
+                        INGEST_KV_INT("port", ingest_http_port(d.http)));
+    }
+    start_signals(&d);
+    INGEST_LOG_INFO(d.log, NULL, "ingestd started", INGEST_KV_STR("version", INGEST_VERSION),
+                    INGEST_KV_UINT("pipelines", d.conf->npipelines),
+                    INGEST_KV_STR("mode", opts->once ? "once" : "continuous"));
+    for (size_t i = 0; i < d.conf->npipelines; i++)
+        start_pipeline(&d, d.conf->pipelines[i]);
+    char status[128];
+    snprintf(status, sizeof status, "running %zu pipeline%s", d.npipelines,
+             d.npipelines == 1 ? "" : "s");
+    ingest_notify_ready(status);
+    uv_run(&d.loop, UV_RUN_DEFAULT);
+    INGEST_LOG_INFO(d.log, NULL, "ingestd stopped", INGEST_KV_INT("exit_code", d.exit_code));
+    int code = d.exit_code;
+    teardown(&d);
+    return code;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Lifecycle: SIGTERM/SIGINT stop within a second (exit 0); SIGHUP reloads a
+# good config and rejects a broken one while the old one keeps running.
+. "$(dirname "$0")/lib.sh"
+
+write_conf "$T/a.conf" alpha
+for sig in TERM INT; do
+    start_daemon "$T/$sig.log" --config "$T/a.conf" --metrics-listen 127.0.0.1:0 || nok "start" "$(cat "$T/$sig.log")"
+    t0=$(now_ms); kill -$sig "$PID"; wait "$PID"; rc=$?; ms=$(( $(now_ms) - t0 ))
+    limit=$((1000 * SCALE))
+    [ $rc -eq 0 ] && [ $ms -lt $limit ] && ok "SIG$sig: exit 0 in ${ms}ms (< ${limit}ms)" || nok "SIG$sig stop" "rc=$rc ms=$ms" "$(tail -3 "$T/$sig.log")"
+    grep -q "msg=\"shutting down\" reason=SIG$sig" "$T/$sig.log" && ok "SIG$sig: shutdown is logged" || nok "SIG$sig log" "$(tail -3 "$T/$sig.log")"
+done
+
+start_daemon "$T/hup.log" --config "$T/a.conf" --metrics-listen 127.0.0.1:0 || nok "start" "$(cat "$T/hup.log")"
+metrics() { curl -sf "http://127.0.0.1:$PORT/metrics"; }
+metrics | grep -q 'ingestd_pipeline_state{pipeline="alpha",state="idle"} 1' && ok "pipeline alpha is idle before reload" || nok "alpha idle" "$(metrics | grep pipeline_state)"
+
+# A good reload: rename the pipeline; the new name appears, the old goes.
+sed -i 's/^name = alpha/name = beta/' "$T/a.conf"
+kill -HUP "$PID"
+if wait_for 5 grep -q 'msg="configuration reloaded"' "$T/hup.log"; then ok "SIGHUP with a good config: reloaded"; else nok "reload good" "$(tail -5 "$T/hup.log")"; fi
+m=$(metrics)
+grep -q 'ingestd_pipeline_state{pipeline="beta",state="idle"} 1' <<<"$m" && ! grep -q 'pipeline="alpha"' <<<"$m" \
+    && ok "after reload the metrics show the new pipeline only" || nok "metrics after reload" "$(grep pipeline_state <<<"$m")"
+
+# A broken reload: rejected with FILE:LINE, the old config keeps running.
+printf '[pipeline]\nname = beta\ncheckpoint = /tmp/x\ntrigger = soon\n' > "$T/a.conf.new"
+cp "$T/a.conf" "$T/a.conf.good"; cp "$T/a.conf.new" "$T/a.conf"
+kill -HUP "$PID"
+if wait_for 5 grep -q 'msg="keeping the running configuration"' "$T/hup.log"; then
+    grep -q "msg=\"config reload rejected\" error=\"$T/a.conf:4: trigger:" "$T/hup.log" \
+        && ok "SIGHUP with a broken config: rejected with FILE:LINE" || nok "reject message" "$(tail -5 "$T/hup.log")"
+else
+    nok "SIGHUP broken config rejected" "$(tail -5 "$T/hup.log")"
+fi
+alive "$PID" && metrics | grep -q 'ingestd_pipeline_state{pipeline="beta",state="idle"} 1' \
+    && ok "after a rejected reload the old config keeps running" || nok "still running after bad reload"
+
+# Fixed again: the next SIGHUP is accepted.
+cp "$T/a.conf.good" "$T/a.conf"
+kill -HUP "$PID"
+if wait_for 5 bash -c "[ \$(grep -c 'msg=\"configuration reloaded\"' '$T/hup.log') -ge 2 ]"; then ok "a fixed config reloads again"; else nok "reload after fix" "$(tail -3 "$T/hup.log")"; fi
+
+# A second pipeline added by reload, with two config files.
+write_conf "$T/b.conf" gamma
+kill -TERM "$PID"; wait "$PID"
+start_daemon "$T/two.log" --config "$T/a.conf" --config "$T/b.conf" --metrics-listen 127.0.0.1:0 || nok "start two" "$(cat "$T/two.log")"
+m=$(metrics)
+grep -q 'pipeline="beta"' <<<"$m" && grep -q 'pipeline="gamma"' <<<"$m" && ok "one process hosts several pipelines (--config twice)" || nok "two pipelines" "$(grep pipeline_state <<<"$m")"
+stop_daemon "$PID"
+[ "$RC" -eq 0 ] && ok "two pipelines stop with exit 0" || nok "stop two" "rc=$RC"
+done_testing

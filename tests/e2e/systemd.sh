@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make install lays out binary, units and config; systemd-analyze verify
+# accepts both units as installed.
+. "$(dirname "$0")/lib.sh"
+
+root="$T/root"
+make -s -C "$SRC" install PREFIX=/usr/local DESTDIR="$root" BUILD="$BUILD" >"$T/install.log" 2>&1; rc=$?
+[ $rc -eq 0 ] && ok "make install PREFIX=/usr/local DESTDIR=..." || nok "make install" "$(tail -5 "$T/install.log")"
+for f in usr/local/bin/ingestd usr/local/lib/systemd/system/ingestd.service \
+         usr/local/lib/systemd/system/ingestd@.service usr/local/etc/ingestd/pipeline.conf \
+         usr/local/share/doc/ingestd/example.conf usr/local/share/doc/ingestd/paths.conf.example; do
+    [ -e "$root/$f" ] && ok "installed /$f" || nok "missing /$f"
+done
+grep -q '^ExecStart=/usr/local/bin/ingestd --config /usr/local/etc/ingestd/pipeline.conf$' \
+    "$root/usr/local/lib/systemd/system/ingestd.service" && ok "unit points at the installed binary and config" \
+    || nok "ExecStart" "$(grep ExecStart "$root/usr/local/lib/systemd/system/ingestd.service")"
+
+if ! command -v systemd-analyze >/dev/null; then
+    skip "systemd-analyze verify" "systemd-analyze not installed"
+else
+    for u in ingestd.service ingestd@.service; do
+        unit="$root/usr/local/lib/systemd/system/$u"
+        [ "$u" = ingestd@.service ] && { cp "$unit" "$T/ingestd@orders.service"; unit="$T/ingestd@orders.service"; }
+        out=$(systemd-analyze verify --man=no --root="$root" "$unit" 2>&1); rc=$?
+        # Lines about other units on this machine are not ours to judge.
+        ours=$(grep -E "ingestd" <<<"$out")
+        [ $rc -eq 0 ] && [ -z "$ours" ] && ok "systemd-analyze verify $u" || nok "verify $u rc=$rc" "$out"
+    done
+    sec=$(systemd-analyze --offline=true security --root="$root" \
+          "$root/usr/local/lib/systemd/system/ingestd.service" 2>&1 | tail -1)
+    grep -qE 'Overall exposure level for ingestd.service: [0-2]\.[0-9] (OK|SAFE)' <<<"$sec" \
+        && ok "systemd-analyze security: $sec" || nok "exposure too high" "$sec"
+fi
+for k in Type=notify ExecReload= Restart=on-failure WatchdogSec= NoNewPrivileges=yes ProtectSystem=strict \
+         StateDirectory= ProtectHome=yes PrivateTmp=yes UMask=0027 LimitNOFILE=; do
+    grep -q "^$k" "$SRC/systemd/ingestd.service.in" && grep -q "^$k" "$SRC/systemd/ingestd@.service.in" \
+        && ok "both units set $k" || nok "unit lacks $k"
+done
+grep -q '^ExecStart=.*--config /usr/local/etc/ingestd/%i.conf$' "$root/usr/local/lib/systemd/system/ingestd@.service" \
+    && ok "ingestd@.service runs /etc/ingestd/%i.conf" || nok "template config path"
+done_testing
