@@ -61,7 +61,9 @@ TOOL_SRCS   := $(wildcard tests/tools/*.c)
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_FILES  := $(BUILD)/systemd/ingestd.service $(BUILD)/systemd/ingestd@.service
 
-.PHONY: all deps deps-test run test test-long check-units install uninstall clean help
+.PHONY: all deps deps-test run test test-long install uninstall clean help
+# Keep test objects: they are intermediate files make would otherwise delete.
+.SECONDARY:
 all: deps $(BIN) $(UNIT_FILES)
 
 help:

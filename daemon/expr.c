@@ -30,9 +30,11 @@
  * `fail:` that frees one node.
  *
  * Depth: the descent counts its recursion (parentheses, NOT, unary signs,
- * arguments) and every node records its height, both capped at
- * INGEST_EXPR_MAX_DEPTH; a long chain a+b+c+... is left-deep, so the height
- * cap is what keeps free/format/evaluate within a bounded stack.
+ * arguments), capped at INGEST_EXPR_MAX_NESTING, and every node records its
+ * height, capped at INGEST_EXPR_MAX_DEPTH.  Both are needed: "((((1))))"
+ * recurses without building anything, and a chain a+b+c+... builds a
+ * left-deep tree without recursing; the height cap is what keeps
+ * free/format/evaluate within a bounded stack.
  *
  * Static types are filled in where the text alone decides them; everything
  * that depends on a column stays UNKNOWN for the evaluator to resolve.
@@ -102,8 +104,8 @@ static int add_arg(struct parser *p, struct ingest_expr *e, struct ingest_expr *
     if (child->height + 1 > e->height)
         e->height = child->height + 1;
     if (e->height > INGEST_EXPR_MAX_DEPTH) {
-        expr_error(&p->lx, e->op_pos, "expression nested too deeply (more than %d levels)",
-                   INGEST_EXPR_MAX_DEPTH);
+        expr_error(&p->lx, e->op_pos, "expression nested too deeply (a tree more than %d "
+                   "levels high)", INGEST_EXPR_MAX_DEPTH);
         return -1;
     }
     return 0;
@@ -123,13 +125,16 @@ static struct ingest_expr *node_op(struct parser *p, enum ingest_expr_kind kind,
         goto fail;
     e->op = op;
     e->op_pos = op_pos;
-    int rc = add_arg(p, e, a);
+    struct ingest_expr *first = a;
     a = NULL;
-    if (rc == 0 && nkids == 2)
-        rc = add_arg(p, e, b);
-    b = NULL;
-    if (rc < 0)
+    if (add_arg(p, e, first) < 0)
         goto fail;
+    if (nkids == 2) {
+        struct ingest_expr *second = b;
+        b = NULL;
+        if (add_arg(p, e, second) < 0)
+            goto fail;
+    }
     return e;
 fail:
     ingest_expr_free(a);
@@ -188,10 +193,10 @@ static void error_found(struct parser *p, const char *what)
 
 static int enter(struct parser *p)
 {
-    if (++p->depth <= INGEST_EXPR_MAX_DEPTH)
+    if (++p->depth <= INGEST_EXPR_MAX_NESTING)
         return 0;
-    expr_error(&p->lx, p->tok.col, "expression nested too deeply (more than %d levels)",
-               INGEST_EXPR_MAX_DEPTH);
+    expr_error(&p->lx, p->tok.col, "expression nested too deeply (more than %d levels of "
+               "parentheses, operators and arguments)", INGEST_EXPR_MAX_NESTING);
     return -1;
 }
 
@@ -222,8 +227,8 @@ static struct ingest_expr *int_literal(struct parser *p, int negate, int pos)
     int64_t v;
     if (expr_int_value(p->lx.src + p->tok.off, p->tok.len, negate, &v) < 0) {
         char what[64];
-        expr_tok_describe(&p->lx, &p->tok, what, sizeof what);
-        expr_error(&p->lx, p->tok.col, "integer %s%s does not fit in 64 bits",
+        expr_tok_source(&p->lx, &p->tok, what, sizeof what);
+        expr_error(&p->lx, p->tok.col, "integer '%s%s' does not fit in 64 bits",
                    negate ? "-" : "", what);
         return NULL;
     }
@@ -266,8 +271,8 @@ static struct ingest_expr *double_literal(struct parser *p)
     double v;
     if (expr_double_value(p->lx.src + p->tok.off, p->tok.len, &v) < 0) {
         char what[64];
-        expr_tok_describe(&p->lx, &p->tok, what, sizeof what);
-        expr_error(&p->lx, p->tok.col, "number %s is out of range for a double", what);
+        expr_tok_source(&p->lx, &p->tok, what, sizeof what);
+        expr_error(&p->lx, p->tok.col, "number '%s' is out of range for a double", what);
         return NULL;
     }
     struct ingest_expr *e = literal(p, INGEST_EXPR_T_DOUBLE, p->tok.col);
@@ -314,7 +319,7 @@ static struct ingest_expr *typed_literal(struct parser *p)
                      : expr_timestamp_value(text, len, &e->u.lit.i, &why);
     if (rc < 0) {
         char what[64];
-        expr_tok_describe(&p->lx, &p->tok, what, sizeof what);
+        expr_tok_source(&p->lx, &p->tok, what, sizeof what);
         expr_error(&p->lx, p->tok.col, "invalid %s literal %s: %s",
                    is_date ? "DATE" : "TIMESTAMP", what, why);
         goto fail;
@@ -838,7 +843,9 @@ static struct ingest_expr *predicate(struct parser *p, struct ingest_expr *left)
 
     next(p);
     if (op != INGEST_EXPR_OP_NONE) {
-        if (!(e = node_op(p, INGEST_EXPR_BINARY, op, pos, left, parse_concat(p), 2)))
+        e = node_op(p, INGEST_EXPR_BINARY, op, pos, left, parse_concat(p), 2);
+        left = NULL;                                /* node_op took it */
+        if (!e)
             return NULL;
         e->type = expr_type_of(INGEST_EXPR_T_BOOLEAN);
         for (int i = 0; i < 2; i++) {

@@ -57,9 +57,12 @@ int expr_lex_next(struct lexer *lx, struct tok *t);
  * there (the first error is the one worth reporting), and sets failed. */
 void expr_error(struct lexer *lx, int col, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Describes t for "found ...": "end of input" or the quoted source text,
- * shortened and with control characters escaped. */
+/* Describes t for "found ...": "end of input", "string 'abc'", "`name`" or
+ * the quoted source text, shortened and with control characters escaped. */
 void expr_tok_describe(const struct lexer *lx, const struct tok *t, char *out, size_t outlen);
+/* The source text of t, shortened and escaped like expr_tok_describe, without
+ * added quotes: "'2024-13-01'", "9223372036854775808". */
+void expr_tok_source(const struct lexer *lx, const struct tok *t, char *out, size_t outlen);
 /* TK_AND... for a reserved word (any case), else TK_IDENT. */
 enum tok_kind expr_reserved_word(const char *s, size_t len);
 /* 1 for an identifier, a quoted identifier or a reserved word. */

@@ -129,9 +129,10 @@ void expr_error(struct lexer *lx, int col, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Copies up to max bytes of s quoted into out, escaping control bytes and
- * never cutting a UTF-8 sequence, so the message is safe to log. */
-static void quote_text(const char *s, size_t len, size_t max, char *out, size_t outlen)
+/* Copies up to max bytes of s into out between quote characters q (none
+ * if q is 0), escaping control bytes and never cutting a UTF-8 sequence, so
+ * the message is safe to log. */
+static void quote_text(const char *s, size_t len, size_t max, char q, char *out, size_t outlen)
 {
     size_t o = 0;
     if (outlen < 8) {
@@ -139,7 +140,8 @@ static void quote_text(const char *s, size_t len, size_t max, char *out, size_t 
             out[0] = '\0';
         return;
     }
-    out[o++] = '\'';
+    if (q)
+        out[o++] = q;
     for (size_t i = 0; i < len; ) {
         const unsigned char c = (unsigned char)s[i];
         size_t n = c < 0x80 ? 1 : utf8_len((const unsigned char *)s + i, len - i);
@@ -157,16 +159,27 @@ static void quote_text(const char *s, size_t len, size_t max, char *out, size_t 
             i += n;
         }
     }
-    out[o++] = '\'';
+    if (q)
+        out[o++] = q;
     out[o] = '\0';
 }
 
 void expr_tok_describe(const struct lexer *lx, const struct tok *t, char *out, size_t outlen)
 {
-    if (t->kind == TK_EOF)
+    char text[64];
+    if (t->kind == TK_EOF) {
         snprintf(out, outlen, "end of input");
-    else
-        quote_text(lx->src + t->off, t->len, 24, out, outlen);
+        return;
+    }
+    /* Quoted tokens show their own quotes. */
+    quote_text(lx->src + t->off, t->len, 24,
+               t->kind == TK_STRING || t->kind == TK_QIDENT ? 0 : '\'', text, sizeof text);
+    snprintf(out, outlen, "%s%s", t->kind == TK_STRING ? "string " : "", text);
+}
+
+void expr_tok_source(const struct lexer *lx, const struct tok *t, char *out, size_t outlen)
+{
+    quote_text(lx->src + t->off, t->len, 24, 0, out, outlen);
 }
 
 /* --- tokens -------------------------------------------------------------------- */
@@ -242,7 +255,7 @@ static int lex_number(struct lexer *lx, struct tok *t)
         while (j < n && (is_ident_char(s[j]) || s[j] == '.'))
             j++;
         char what[64];
-        quote_text(s + lx->off, j - lx->off, 24, what, sizeof what);
+        quote_text(s + lx->off, j - lx->off, 24, '\'', what, sizeof what);
         expr_error(lx, lx->col, "invalid number %s%s", what,
                    is_alpha(s[i]) || s[i] == '_'
                        ? " (a name that starts with a digit needs backquotes: `1st`)" : "");
@@ -316,7 +329,7 @@ static int lex_bad_char(struct lexer *lx)
         expr_error(lx, lx->col, "invalid UTF-8 (byte 0x%02X)", s[0]);
         return -1;
     }
-    quote_text((const char *)s, n, n, what, sizeof what);
+    quote_text((const char *)s, n, n, '\'', what, sizeof what);
     if (s[0] >= 0x80)
         expr_error(lx, lx->col, "unexpected character %s (names with other than "
                    "A-Z, 0-9 and _ need backquotes: `name`)", what);

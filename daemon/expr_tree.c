@@ -209,11 +209,15 @@ static void format_unary(const struct ingest_expr *e, struct ingest_buf *out)
         ingest_buf_puts(out, "NOT ");
     else
         ingest_buf_puts(out, ingest_expr_op_name(e->op));
-    /* "- -1", never "--1", which would read as a comment. */
-    if (e->op == INGEST_EXPR_OP_NEG && x->kind == INGEST_EXPR_LITERAL && x->u.lit.i < 0 &&
-        (x->type.id == INGEST_EXPR_T_INT || x->type.id == INGEST_EXPR_T_LONG))
-        ingest_buf_putc(out, ' ');
+    /* Minus over an integer literal: "-5" would read back as the literal -5
+     * and "--1" as a comment, so write "-(5)" and "- -1". */
+    int int_lit = e->op == INGEST_EXPR_OP_NEG && x->kind == INGEST_EXPR_LITERAL &&
+                  (x->type.id == INGEST_EXPR_T_INT || x->type.id == INGEST_EXPR_T_LONG);
+    if (int_lit)
+        ingest_buf_puts(out, x->u.lit.i < 0 ? " " : "(");
     format_node(x, out);
+    if (int_lit && x->u.lit.i >= 0)
+        ingest_buf_putc(out, ')');
     ingest_buf_putc(out, ')');
 }
 

@@ -286,6 +286,7 @@ static void respond(struct conn *conn, int status, const char *ctype, int head_o
     int bodyless = status == 204 || status == 304;
     struct ingest_buf *head = &conn->head;
     ingest_buf_reset(head);
+    head->oom = 0;      /* sticky otherwise */
     ingest_buf_printf(head, "HTTP/1.1 %d %s\r\n", status, reason(status));
     if (!bodyless)
         ingest_buf_printf(head, "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype,
@@ -567,9 +568,7 @@ struct ingest_http *ingest_http_start(uv_loop_t *loop, const char *listen_addr,
         uv_close((uv_handle_t *)&http->listener, on_listener_closed);
         return NULL;
     }
-    INGEST_LOG_INFO(log, NULL, "http listening", INGEST_KV_STR("listen", listen_addr),
-                    INGEST_KV_INT("port", http->port));
-    return http;
+    return http;    /* the caller logs where it listens */
 fail:
     if (fd >= 0)
         close(fd);
@@ -594,7 +593,7 @@ void ingest_http_stop(struct ingest_http *http, void (*done)(void *), void *done
     http->stopping = 1;
     http->done = done;
     http->done_ud = done_ud;
-    INGEST_LOG_INFO(http->log, NULL, "http stopping", INGEST_KV_UINT("connections", http->nconns));
+    INGEST_LOG_DEBUG(http->log, NULL, "http stopping", INGEST_KV_UINT("connections", http->nconns));
     uv_close((uv_handle_t *)&http->listener, on_listener_closed);
     for (struct conn *conn = http->conns; conn; conn = conn->next)
         close_conn(conn);

@@ -235,7 +235,7 @@ static int token_eq(const unsigned char *s, size_t n, const char *word)
 }
 
 /* Connection: a comma-separated list of tokens. */
-static void on_connection(struct hdrs *h, const unsigned char *v, size_t n)
+static void on_connection_header(struct hdrs *h, const unsigned char *v, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -272,7 +272,7 @@ static int on_header(struct hdrs *h, const unsigned char *name, size_t nlen,
                      const unsigned char *v, size_t vlen)
 {
     if (token_eq(name, nlen, "Connection"))
-        on_connection(h, v, vlen);
+        on_connection_header(h, v, vlen);
     else if (token_eq(name, nlen, "Content-Length"))
         return on_content_length(h, v, vlen);
     else if (token_eq(name, nlen, "Transfer-Encoding"))

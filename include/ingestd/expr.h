@@ -20,9 +20,10 @@
  * ingest_expr_func_result(), which implement the same rules the parser uses.
  *
  * Hostile input is expected (configs are edited by hand): the text is
- * limited to INGEST_EXPR_MAX_LEN bytes and the nesting to
- * INGEST_EXPR_MAX_DEPTH, so both the parser and any recursive walk over a
- * parsed tree (free, format, an evaluator) have a bounded stack.
+ * limited to INGEST_EXPR_MAX_LEN bytes, its nesting to INGEST_EXPR_MAX_NESTING
+ * and the height of the tree to INGEST_EXPR_MAX_DEPTH, so both the parser
+ * and any recursive walk over a parsed tree (free, format, an evaluator)
+ * have a bounded stack.
  *
  * Threads: no shared state; any function may run on any thread.  A tree is
  * immutable after parsing and may be read from several threads at once.
@@ -36,7 +37,11 @@
 struct ingest_buf;
 
 #define INGEST_EXPR_MAX_LEN   65536  /* bytes of expression text */
-#define INGEST_EXPR_MAX_DEPTH 256    /* height of the tree; nesting of (), NOT, - */
+#define INGEST_EXPR_MAX_DEPTH 256    /* height of a parsed tree */
+/* Nesting of parentheses, NOT, signs, arguments and CASE parts in the text.
+ * Twice the height, because the fully parenthesised form of a tree of height
+ * h nests up to 2h deep and must read back; about 0.5 MiB of stack. */
+#define INGEST_EXPR_MAX_NESTING (2 * INGEST_EXPR_MAX_DEPTH)
 #define INGEST_EXPR_VARIADIC  (-1)   /* max_args of a function without upper bound */
 
 /* --- types --------------------------------------------------------------- */

@@ -8,6 +8,13 @@
  * 405, an idle or slow connection is closed after idle_timeout_ms, and past
  * max_connections new connections are accepted and closed at once so the
  * listen backlog never fills.
+ *
+ * Details: past max_connections the new connection is sent a best-effort 503
+ * (only if the socket takes it without waiting) before the close.  After any
+ * reply that ends a connection (an error, Connection: close, HTTP/1.0) the
+ * server half-closes and drains the client for up to 2 s before closing, so
+ * the reply is not destroyed by an RST.  Pipelined requests are answered in
+ * order, one at a time.  The path given to the handler is not percent-decoded.
  */
 #ifndef INGESTD_HTTP_H
 #define INGESTD_HTTP_H
@@ -22,7 +29,7 @@ struct ingest_http;
 
 /* A zero field means its default. */
 struct ingest_http_opts {
-    size_t   max_request_bytes;   /* request line + headers; default 8192 */
+    size_t   max_request_bytes;   /* request line + headers; default 8192, at most 1 MiB */
     unsigned idle_timeout_ms;     /* default 10000 */
     unsigned max_connections;     /* default 512 */
 };
@@ -39,7 +46,9 @@ struct ingest_http_reply {
 };
 
 /* Called on the loop thread for each GET/HEAD request.  path is the request
- * target without the query string; query is the part after '?' or "". */
+ * target without the query string; query is the part after '?' or "".  A
+ * status outside 200..599, or a body whose append failed (body.oom), is
+ * answered 500.  For HEAD the body is built but only its length is sent. */
 typedef void (*ingest_http_handler)(void *ud, const char *path, const char *query,
                                     struct ingest_http_reply *reply);
 

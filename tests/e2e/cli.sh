@@ -34,7 +34,7 @@ trigger = 30
 
 [source]
 type = directory
-path = /tmp
+path = /srv/landing
 pattren = *.json
 
 [sink]
@@ -58,9 +58,10 @@ fi
 # --check probes what the config names.
 write_conf "$T/probe.conf" probe
 sed -i "s|^path = $T/probe/landing|path = $T/missing-landing|" "$T/probe.conf"
-sed -i "s|^checkpoint = .*|checkpoint = /proc/ingestd-test/ck|" "$T/probe.conf"
+: > "$T/afile"
+sed -i "s|^checkpoint = .*|checkpoint = $T/afile/ck|" "$T/probe.conf"
 "$BIN" --check --config "$T/probe.conf" >"$T/out" 2>&1; rc=$?
-if [ $rc -eq 2 ] && grep -q "probe.conf:3: checkpoint: cannot create /proc/ingestd-test/ck" "$T/out" \
+if [ $rc -eq 2 ] && grep -qE "probe.conf:3: checkpoint: .*afile/ck.*[Nn]ot a directory" "$T/out" \
    && grep -q "probe.conf:7: path: $T/missing-landing: No such file or directory" "$T/out"; then
     ok "--check reports unreachable directories with FILE:LINE"
 else

@@ -213,6 +213,8 @@ static void on_readable(struct conn *c, const struct opts *o)
         return;
     }
     if (c->state == IDLE) {
+        buf[n < 32 ? n : 31] = '\0';
+        sscanf(buf, "HTTP/1.%*d %d", &c->status);
         finish(c, 0, "slowloris got an answer");
         return;
     }
@@ -349,18 +351,28 @@ static void raise_fd_limit(int n)
 
 static int report(const struct conn *conns, int n, const struct conn *final, long elapsed)
 {
-    int ok[NKINDS] = { 0 }, total[NKINDS] = { 0 }, failed = 0, shown = 0;
+    int ok[NKINDS] = { 0 }, answered[NKINDS] = { 0 }, total[NKINDS] = { 0 };
+    int failed = 0, shown = 0, busy = 0;
     for (int i = 0; i < n; i++) {
-        total[conns[i].kind]++;
-        ok[conns[i].kind] += conns[i].ok;
-        if (!conns[i].ok && shown++ < 20)
-            fprintf(stderr, "  conn %d %s: %s (status %d)\n", i, kinds[conns[i].kind].name,
-                    conns[i].why ? conns[i].why : "?", conns[i].status);
-        failed += !conns[i].ok;
+        const struct conn *c = &conns[i];
+        total[c->kind]++;
+        ok[c->kind] += c->ok;
+        answered[c->kind] += c->ok && c->status && c->status == kinds[c->kind].expect;
+        busy += c->status == 503;
+        if (!c->ok && shown++ < 20)
+            fprintf(stderr, "  conn %d %s: %s (status %d)\n", i, kinds[c->kind].name,
+                    c->why ? c->why : "?", c->status);
+        failed += !c->ok;
     }
     printf("httpstress: %d connections in %.1f s\n", n, elapsed / 1000.0);
-    for (int k = 0; k < NKINDS; k++)
-        printf("  %-14s %4d ok %4d failed\n", kinds[k].name, ok[k], total[k] - ok[k]);
+    for (int k = 0; k < NKINDS; k++) {
+        printf("  %-14s %4d ok %4d failed", kinds[k].name, ok[k], total[k] - ok[k]);
+        if (kinds[k].expect && kinds[k].close_ok)
+            printf("   (%d answered %d, %d closed)", answered[k], kinds[k].expect, ok[k] - answered[k]);
+        printf("\n");
+    }
+    if (busy)
+        printf("  %d connections got 503: the server's max_connections is below N\n", busy);
     printf("  final GET: %s (status %d, %ld body bytes)\n", final->ok ? "ok" : final->why,
            final->status, final->body_got);
     int pass = failed == 0 && final->ok;

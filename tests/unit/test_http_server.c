@@ -6,7 +6,7 @@
  * receive timeouts.  The loop thread is only touched through a uv_async_t
  * that stops the server; teardown then checks that `done` ran once and that
  * uv_loop_close() succeeds, i.e. that every handle was closed (leaks are left
- * to ASan/valgrind).  Waits scale with INGESTD_TIMEOUT_SCALE (default 1).
+ * to ASan/valgrind).  Waits scale with TEST_TIMEOUT_SCALE (default 1).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,7 +63,7 @@ struct response {
 
 static int scale(void)
 {
-    const char *s = getenv("INGESTD_TIMEOUT_SCALE");
+    const char *s = getenv("TEST_TIMEOUT_SCALE");
     int v = s ? atoi(s) : 1;
     return v > 0 ? v : 1;
 }
