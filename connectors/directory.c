@@ -19,6 +19,7 @@
 
 #include "ingestd/error.h"
 #include "ingestd/source.h"
+#include "ingestd/strutil.h"
 
 #define MiB (1024LL * 1024)
 
@@ -86,12 +87,8 @@ static void directory_check(const struct ingest_pipeline_conf *pc, struct ingest
     if (c->pattern && (!*c->pattern || strchr(c->pattern, '/')))
         ingest_conf_diag_error(d, "pattern", "pattern: '%s' must match a file name, without '/'",
                                c->pattern);
-    if (!c->bad_records_path && pc->checkpoint) {
-        size_t n = strlen(pc->checkpoint) + sizeof "/bad_records";
-        c->bad_records_path = malloc(n);
-        if (c->bad_records_path)
-            snprintf(c->bad_records_path, n, "%s/bad_records", pc->checkpoint);
-    }
+    if (!c->bad_records_path && pc->checkpoint)
+        c->bad_records_path = ingest_path_join(pc->checkpoint, "bad_records");
     if (!c->path)
         return;
     size_t plen = strlen(c->path);

@@ -18,6 +18,7 @@
 
 #include "ingestd/error.h"
 #include "ingestd/source.h"
+#include "ingestd/strutil.h"
 
 #define K(field) offsetof(struct ingest_kafka_conf, field)
 static const struct ingest_conf_key kafka_keys[] = {
@@ -117,12 +118,8 @@ static void kafka_check(const struct ingest_pipeline_conf *pc, struct ingest_con
         if (c->group)
             snprintf(c->group, n, "ingestd-%s", pc->name);
     }
-    if (!c->bad_records_path && pc->checkpoint) {
-        size_t n = strlen(pc->checkpoint) + sizeof "/bad_records";
-        c->bad_records_path = malloc(n);
-        if (c->bad_records_path)
-            snprintf(c->bad_records_path, n, "%s/bad_records", pc->checkpoint);
-    }
+    if (!c->bad_records_path && pc->checkpoint)
+        c->bad_records_path = ingest_path_join(pc->checkpoint, "bad_records");
     rd_kafka_conf_destroy(make_conf(pc, d));
 }
 

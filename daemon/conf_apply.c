@@ -16,6 +16,7 @@
 #include "conf_ini.h"
 #include "conf_apply.h"
 #include "ingestd/error.h"
+#include "ingestd/strutil.h"
 
 int conf_key_line(const struct ingest_conf_diag *d, const char *key)
 {
@@ -173,37 +174,12 @@ static int set_value(const struct ingest_conf_key *k, const char *v, const char 
     return 0;
 }
 
-size_t conf_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40)
-        return 99;
-    size_t row[41];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j];
-            size_t best = prev + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = cur;
-        }
-    }
-    return row[lb];
-}
-
 static const char *suggest(const char *key, const struct ingest_conf_key *keys, size_t n)
 {
     const char *best = NULL;
     size_t bestd = 3;
     for (size_t i = 0; i < n; i++) {
-        size_t d = conf_edit_distance(key, keys[i].name);
+        size_t d = ingest_edit_distance(key, keys[i].name);
         if (d < bestd) {
             bestd = d;
             best = keys[i].name;

@@ -24,7 +24,5 @@ void conf_report_unknown(struct ingest_conf_diag *d, const struct ingest_conf_ke
 /* Frees the string fields the table describes. */
 void conf_free_table(const struct ingest_conf_key *keys, size_t n, void *base);
 int  conf_valid_name(const char *s);
-/* Levenshtein distance, for "did you mean" (99 for long words). */
-size_t conf_edit_distance(const char *a, const char *b);
 
 #endif

@@ -168,5 +168,5 @@ void ingest_conf_help(struct ingest_buf *out)
     size_t nfn = 0;
     const struct ingest_expr_func *fn = ingest_expr_func_table(&nfn);
     for (size_t i = 0; i < nfn; i++)
-        ingest_buf_printf(out, "  %-30s %s\n", fn[i].synopsis, fn[i].description);
+        ingest_buf_printf(out, "  %-34s %s\n", fn[i].synopsis, fn[i].description);
 }

@@ -22,6 +22,7 @@
 #include "ingestd/error.h"
 #include "ingestd/expr.h"
 #include "ingestd/source.h"
+#include "ingestd/strutil.h"
 
 struct load {
     struct ingest_conf_errors *errs;
@@ -251,10 +252,9 @@ static void colset_add(struct colset *cs, const char *name)
 
 static int colset_has(const struct colset *cs, const char *name)
 {
-    /* a.b refers to field b of struct column a: check the top-level part. */
-    size_t len = strcspn(name, ".");
+    /* ingest_expr_columns gives the top-level column of a.b references. */
     for (size_t i = 0; i < cs->n; i++)
-        if (strlen(cs->names[i]) == len && strncasecmp(cs->names[i], name, len) == 0)
+        if (strcasecmp(cs->names[i], name) == 0)
             return 1;
     return 0;
 }
@@ -350,6 +350,32 @@ static void load_expect(struct load *ld, struct ingest_pipeline_conf *pc,
     x->line = sec->line;
 }
 
+/* Known not to be true/false for a record?  A bare column is judged by its
+ * declared type; what depends on the data is given the benefit of the doubt. */
+static int is_predicate(const struct ingest_pipeline_conf *pc, const struct ingest_expr *e)
+{
+    if (ingest_expr_is_boolean(e))
+        return 1;
+    if (e->kind == INGEST_EXPR_COLUMN && e->u.col.nparts == 1) {
+        for (size_t i = 0; i < pc->ncolumns; i++)
+            if (strcasecmp(pc->columns[i].name, e->u.col.parts[0]) == 0)
+                return pc->columns[i].type == INGEST_COL_BOOLEAN;
+        return 1;   /* a transform's column: its type is known only at run time */
+    }
+    if (e->kind == INGEST_EXPR_UNARY && e->op != INGEST_EXPR_OP_NOT)
+        return 0;   /* -x, +x */
+    if (e->kind == INGEST_EXPR_BINARY) {
+        switch (e->op) {
+        case INGEST_EXPR_OP_ADD: case INGEST_EXPR_OP_SUB: case INGEST_EXPR_OP_MUL:
+        case INGEST_EXPR_OP_DIV: case INGEST_EXPR_OP_MOD: case INGEST_EXPR_OP_CONCAT:
+            return 0;
+        default:
+            break;
+        }
+    }
+    return e->type.id == INGEST_EXPR_T_UNKNOWN;
+}
+
 static void check_expects(struct load *ld, struct ingest_pipeline_conf *pc,
                           struct ini_file *f, const struct colset *cs)
 {
@@ -365,7 +391,7 @@ static void check_expects(struct load *ld, struct ingest_pipeline_conf *pc,
         if (x->condition) {
             struct ingest_expr *e = check_expr(ld, pc, what, x->condition,
                                                conf_key_line(&d, "condition"), cs);
-            if (e && !ingest_expr_is_boolean(e))
+            if (e && !is_predicate(pc, e))
                 ingest_conf_diag_error(&d, "condition", "%s: '%s' is not a predicate (it must "
                                        "be true or false for a record)", what, x->condition);
             ingest_expr_free(e);
@@ -488,7 +514,7 @@ static void classify(struct load *ld, struct ini_file *f, struct ini_section *by
             const char *best = NULL;
             size_t bestd = 3;
             for (size_t j = 0; j < conf_nsections; j++) {
-                size_t dd = conf_edit_distance(s->name, conf_sections[j].name);
+                size_t dd = ingest_edit_distance(s->name, conf_sections[j].name);
                 if (dd < bestd) {
                     bestd = dd;
                     best = conf_sections[j].name;
@@ -663,9 +689,10 @@ static int given_twice(const char *const *files, size_t i, struct ingest_conf_er
     return dup;
 }
 
-int ingest_conf_load(const char *const *files, size_t nfiles,
-                     const struct ingest_conf_load_opts *opts,
-                     struct ingest_conf **out, struct ingest_conf_errors *errs)
+/* Loads `nfiles` files, or, with text != NULL, one in-memory file. */
+static int load_all(const char *const *files, size_t nfiles, const char *text,
+                    const struct ingest_conf_load_opts *opts, struct ingest_conf **out,
+                    struct ingest_conf_errors *errs)
 {
     struct load ld = { errs, opts ? opts->getenv_fn : NULL, calloc(1, sizeof(struct ingest_conf)) };
     size_t before = errs->count;
@@ -673,9 +700,10 @@ int ingest_conf_load(const char *const *files, size_t nfiles,
     if (!ld.conf)
         return INGEST_ENOMEM;
     for (size_t i = 0; i < nfiles; i++) {
-        if (given_twice(files, i, errs))
+        if (!text && given_twice(files, i, errs))
             continue;
-        struct ini_file *f = ini_read(files[i], ld.getenv_fn, errs);
+        struct ini_file *f = text ? ini_parse(files[i], text, strlen(text), ld.getenv_fn, errs)
+                                  : ini_read(files[i], ld.getenv_fn, errs);
         if (f)
             load_file(&ld, f);
         ini_free(f);
@@ -684,18 +712,17 @@ int ingest_conf_load(const char *const *files, size_t nfiles,
     return finish(&ld, before, out);
 }
 
+int ingest_conf_load(const char *const *files, size_t nfiles,
+                     const struct ingest_conf_load_opts *opts,
+                     struct ingest_conf **out, struct ingest_conf_errors *errs)
+{
+    return load_all(files, nfiles, NULL, opts, out, errs);
+}
+
 int ingest_conf_load_text(const char *name, const char *text,
                           const struct ingest_conf_load_opts *opts,
                           struct ingest_conf **out, struct ingest_conf_errors *errs)
 {
-    struct load ld = { errs, opts ? opts->getenv_fn : NULL, calloc(1, sizeof(struct ingest_conf)) };
-    size_t before = errs->count;
-    *out = NULL;
-    if (!ld.conf)
-        return INGEST_ENOMEM;
-    struct ini_file *f = ini_parse(name, text, strlen(text), ld.getenv_fn, errs);
-    if (f)
-        load_file(&ld, f);
-    ini_free(f);
-    return finish(&ld, before, out);
+    const char *one[] = { name };
+    return load_all(one, 1, text, opts, out, errs);
 }

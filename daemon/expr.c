@@ -1,6 +1,7 @@
 /*
- * expr.c - parser, static types and printer of ingestd's expressions
- * (see include/ingestd/expr.h; tokens and literal values are in expr_lex.c).
+ * expr.c - the parser of ingestd's expressions (see include/ingestd/expr.h).
+ * Tokens and literal values are in expr_lex.c, types and the function table
+ * in expr_type.c, freeing, walking and printing in expr_tree.c.
  *
  * Recursive descent with one function per precedence level, lowest first:
  *
@@ -150,7 +151,8 @@ static int need_boolean(struct parser *p, const struct ingest_expr *e, const cha
     if (e->type.id == INGEST_EXPR_T_UNKNOWN || e->type.id == INGEST_EXPR_T_NULL ||
         e->type.id == INGEST_EXPR_T_BOOLEAN)
         return 0;
-    expr_error(&p->lx, e->pos, "%s must be boolean, found %s", what, expr_type_text(&e->type, t, sizeof t));
+    expr_error(&p->lx, e->pos, "%s must be boolean, found %s", what,
+               expr_type_text(&e->type, t, sizeof t));
     return -1;
 }
 
@@ -375,7 +377,8 @@ static int call_type(struct parser *p, struct ingest_expr *e)
         int unused;
         expr_func_result_at(fn, types, bad, &before, &unused);   /* what the earlier ones gave */
         expr_error(&p->lx, e->args[bad]->pos, "arguments of %s have no common type (%s and %s)",
-                   fn->name, expr_type_text(&before, a, sizeof a), expr_type_text(&types[bad], b, sizeof b));
+                   fn->name, expr_type_text(&before, a, sizeof a),
+                   expr_type_text(&types[bad], b, sizeof b));
         goto fail;
     }
     rc = 0;
@@ -396,11 +399,11 @@ static struct ingest_expr *parse_call(struct parser *p, int parens)
     }
     const struct ingest_expr_func *fn = ingest_expr_func_lookup(text);
     if (!fn) {
-        char shown[64];
-        const char *hint = expr_suggest_function(text);
+        char shown[64], buf[64];
+        const char *hint = expr_function_hint(text, buf, sizeof buf);
         expr_tok_describe(&p->lx, &name, shown, sizeof shown);
         if (hint)
-            expr_error(&p->lx, name.col, "unknown function %s (did you mean %s?)", shown, hint);
+            expr_error(&p->lx, name.col, "unknown function %s (%s)", shown, hint);
         else
             expr_error(&p->lx, name.col, "unknown function %s", shown);
         goto fail;
@@ -428,7 +431,8 @@ static struct ingest_expr *parse_call(struct parser *p, int parens)
             }
         }
     }
-    if (e->nargs < fn->min_args || (fn->max_args != INGEST_EXPR_VARIADIC && e->nargs > fn->max_args)) {
+    if (e->nargs < fn->min_args ||
+        (fn->max_args != INGEST_EXPR_VARIADIC && e->nargs > fn->max_args)) {
         arity_error(p, e);
         goto fail;
     }
@@ -498,7 +502,8 @@ static struct ingest_expr *parse_name(struct parser *p)
 /* --- CASE, CAST, parentheses ---------------------------------------------------- */
 
 /* Folds the type of a CASE result into *t; error at the result if none fits. */
-static int case_result_type(struct parser *p, struct ingest_expr_type *t, const struct ingest_expr *res)
+static int case_result_type(struct parser *p, struct ingest_expr_type *t,
+                            const struct ingest_expr *res)
 {
     char a[32], b[32];
     if (ingest_expr_type_common(t, &res->type, t) == 0)
@@ -747,7 +752,8 @@ static struct ingest_expr *parse_concat(struct parser *p)
     while (e && p->tok.kind == TK_CONCAT) {
         int pos = p->tok.col;
         next(p);
-        if ((e = node_op(p, INGEST_EXPR_BINARY, INGEST_EXPR_OP_CONCAT, pos, e, parse_additive(p), 2)))
+        e = node_op(p, INGEST_EXPR_BINARY, INGEST_EXPR_OP_CONCAT, pos, e, parse_additive(p), 2);
+        if (e)
             e->type = expr_type_of(INGEST_EXPR_T_STRING);
     }
     return e;
@@ -926,7 +932,8 @@ static struct ingest_expr *parse_not(struct parser *p)
     next(p);
     struct ingest_expr *operand = enter(p) == 0 ? parse_not(p) : NULL;
     p->depth--;
-    struct ingest_expr *e = node_op(p, INGEST_EXPR_UNARY, INGEST_EXPR_OP_NOT, pos, operand, NULL, 1);
+    struct ingest_expr *e = node_op(p, INGEST_EXPR_UNARY, INGEST_EXPR_OP_NOT, pos, operand,
+                                    NULL, 1);
     if (!e)
         return NULL;
     e->type = expr_type_of(INGEST_EXPR_T_BOOLEAN);
@@ -1008,6 +1015,9 @@ struct ingest_expr *ingest_expr_parse(const char *text, char *errbuf, size_t err
         expr_tok_describe(&p.lx, &p.tok, what, sizeof what);
         if (p.tok.kind == TK_RPAREN)
             expr_error(&p.lx, p.tok.col, "unmatched ')'");
+        else if (p.tok.kind == TK_AS)
+            expr_error(&p.lx, p.tok.col, "unexpected AS: a derived column is named on the "
+                       "left of '=' in [transform]");
         else
             expr_error(&p.lx, p.tok.col, "unexpected %s after a complete expression", what);
     }

@@ -122,8 +122,9 @@ const char *expr_type_text(const struct ingest_expr_type *t, char *buf, size_t n
  * argument that fits none of those before it.  0 or -1. */
 int expr_func_result_at(const struct ingest_expr_func *fn, const struct ingest_expr_type *args,
                         int nargs, struct ingest_expr_type *out, int *bad);
-/* A function name close to an unknown one (or its Spark alias), or NULL. */
-const char *expr_suggest_function(const char *name);
+/* A hint for an unknown function name ("did you mean to_date?"), in buf or
+ * static, or NULL when there is none. */
+const char *expr_function_hint(const char *name, char *buf, size_t n);
 
 /* --- allocation (with the test hook of ingest_expr_test_fail_alloc) -------- */
 void *expr_malloc(size_t n);

@@ -287,7 +287,8 @@ static int lex_quoted(struct lexer *lx, struct tok *t, char q)
 
     for (;;) {
         if (i >= lx->len) {
-            expr_error(lx, lx->col, "unterminated %s (no closing %c)", what, q);
+            expr_error(lx, lx->col, "unterminated %s (no closing %s)", what,
+                       q == '\'' ? "quote" : "backquote");
             return -1;
         }
         if (s[i] == (unsigned char)q) {

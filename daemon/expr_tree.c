@@ -38,7 +38,8 @@ void ingest_expr_free(struct ingest_expr *e)
 
 /* --- walking ------------------------------------------------------------------------ */
 
-int ingest_expr_columns(const struct ingest_expr *e, int (*cb)(void *ud, const char *name), void *ud)
+int ingest_expr_columns(const struct ingest_expr *e, int (*cb)(void *ud, const char *name),
+                        void *ud)
 {
     if (!e)
         return 0;

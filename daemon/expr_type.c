@@ -17,6 +17,7 @@
 #include "ingestd/buf.h"
 #include "ingestd/error.h"
 #include "ingestd/expr.h"
+#include "ingestd/strutil.h"
 #include "expr_int.h"
 
 /* --- types ------------------------------------------------------------------- */
@@ -208,10 +209,13 @@ int expr_func_result_at(const struct ingest_expr_func *fn, const struct ingest_e
     case INGEST_EXPR_RULE_INTEGRAL:
         if (nargs < 1 || args[0].id == INGEST_EXPR_T_UNKNOWN)
             *out = expr_type_of(INGEST_EXPR_T_UNKNOWN);
-        else if (args[0].id == INGEST_EXPR_T_DECIMAL)
-            *out = expr_decimal_type(args[0].precision - args[0].scale + 1 > INGEST_EXPR_DECIMAL_MAX_PRECISION
-                                    ? INGEST_EXPR_DECIMAL_MAX_PRECISION
-                                    : args[0].precision - args[0].scale + 1, 0);
+        else if (args[0].id == INGEST_EXPR_T_DECIMAL) {
+            /* the integer digits, plus one for the carry of ceil(9.5) = 10 */
+            int digits = args[0].precision - args[0].scale + 1;
+            if (digits > INGEST_EXPR_DECIMAL_MAX_PRECISION)
+                digits = INGEST_EXPR_DECIMAL_MAX_PRECISION;
+            *out = expr_decimal_type(digits, 0);
+        }
         else
             *out = expr_type_of(INGEST_EXPR_T_LONG);
         return 0;
@@ -239,50 +243,38 @@ int ingest_expr_func_result(const struct ingest_expr_func *fn, const struct inge
     return expr_func_result_at(fn, args, nargs, out, &bad) < 0 ? INGEST_EINVAL : 0;
 }
 
-/* Spark names that people type from habit, and what to write instead. */
-static const struct { const char *alias, *name; } func_hints[] = {
-    { "substr", "substring" },      { "ceiling", "ceil" },
-    { "dayofmonth", "day" },        { "lcase", "lower" },
-    { "ucase", "upper" },           { "char_length", "length" },
-    { "character_length", "length" }, { "nvl", "coalesce" },
-    { "ifnull", "coalesce" },       { "now", "current_timestamp" },
-    { "input_file_name", "input_file" }, { "sha256", "sha2(x, 256)" },
+/* Names people type from habit (Spark aliases, aggregates), and what to say. */
+#define NO_AGGREGATES "aggregates are not available: an expression sees one row at a time"
+static const struct { const char *name, *hint; } func_hints[] = {
+    { "substr", "did you mean substring?" },      { "ceiling", "did you mean ceil?" },
+    { "dayofmonth", "did you mean day?" },        { "lcase", "did you mean lower?" },
+    { "ucase", "did you mean upper?" },           { "char_length", "did you mean length?" },
+    { "character_length", "did you mean length?" }, { "nvl", "did you mean coalesce?" },
+    { "ifnull", "did you mean coalesce?" },       { "now", "did you mean current_timestamp?" },
+    { "input_file_name", "did you mean input_file?" }, { "sha256", "did you mean sha2(x, 256)?" },
+    { "count", NO_AGGREGATES },                   { "sum", NO_AGGREGATES },
+    { "avg", NO_AGGREGATES },                     { "collect_list", NO_AGGREGATES },
+    { "min", "least() takes the smallest argument; " NO_AGGREGATES },
+    { "max", "greatest() takes the largest argument; " NO_AGGREGATES },
 };
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[33];
-    if (la > 32 || lb > 32)
-        return (size_t)-1;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t sub = diag + ((a[i - 1] | 0x20) != (b[j - 1] | 0x20));
-            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-const char *expr_suggest_function(const char *name)
+const char *expr_function_hint(const char *name, char *buf, size_t n)
 {
     for (size_t i = 0; i < sizeof func_hints / sizeof func_hints[0]; i++)
-        if (strcasecmp(func_hints[i].alias, name) == 0)
-            return func_hints[i].name;
+        if (strcasecmp(func_hints[i].name, name) == 0)
+            return func_hints[i].hint;
+    /* One edit for short names, two for long ones: "count" is not "round". */
     const char *best = NULL;
-    size_t best_d = strlen(name) / 3 + 1;
-    if (best_d > 2)
-        best_d = 2;
+    size_t best_d = strlen(name) >= 7 ? 2 : 1;
     for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++) {
-        size_t d = edit_distance(name, funcs[i].name);
-        if (d <= best_d && (!best || d < edit_distance(name, best)))
+        size_t d = ingest_edit_distance(name, funcs[i].name);
+        if (d <= best_d) {
             best = funcs[i].name;
+            best_d = d;
+        }
     }
-    return best;
+    if (!best)
+        return NULL;
+    snprintf(buf, n, "did you mean %s?", best);
+    return buf;
 }

@@ -125,7 +125,7 @@ enum ingest_expr_rule {
     XX(TO_TIMESTAMP, "to_timestamp", 1, 2, FIXED, TIMESTAMP, 0,                       \
        "to_timestamp(x[, fmt])", "string or date to timestamp (UTC unless x has an offset)") \
     XX(DATE_FORMAT, "date_format", 2, 2, FIXED, STRING, 0,                            \
-       "date_format(ts, fmt)", "formats a date or timestamp with a pattern like 'yyyy-MM-dd HH:mm'") \
+       "date_format(ts, fmt)", "date or timestamp as text, pattern like 'yyyy-MM-dd HH:mm'") \
     XX(YEAR, "year", 1, 1, FIXED, INT, 0, "year(x)", "year of a date or timestamp")   \
     XX(MONTH, "month", 1, 1, FIXED, INT, 0, "month(x)", "month (1-12) of a date or timestamp") \
     XX(DAY, "day", 1, 1, FIXED, INT, 0, "day(x)", "day of month (1-31) of a date or timestamp") \
@@ -133,9 +133,10 @@ enum ingest_expr_rule {
     XX(LOWER, "lower", 1, 1, FIXED, STRING, 0, "lower(s)", "s in lower case")         \
     XX(UPPER, "upper", 1, 1, FIXED, STRING, 0, "upper(s)", "s in upper case")         \
     XX(TRIM, "trim", 1, 1, FIXED, STRING, 0, "trim(s)", "s without leading and trailing spaces") \
-    XX(LENGTH, "length", 1, 1, FIXED, INT, 0, "length(s)", "number of characters of s (bytes of a binary)") \
+    XX(LENGTH, "length", 1, 1, FIXED, INT, 0,                                         \
+       "length(s)", "number of characters of s (bytes of a binary)")                  \
     XX(SUBSTRING, "substring", 2, 3, FIXED, STRING, 0,                                \
-       "substring(s, pos[, len])", "len characters of s from pos (1-based; negative counts from the end)") \
+       "substring(s, pos[, len])", "len characters of s from pos (1-based; < 0 from the end)") \
     XX(CONCAT, "concat", 1, INGEST_EXPR_VARIADIC, FIXED, STRING, 0,                   \
        "concat(s, ...)", "the arguments joined; NULL if any is NULL")                 \
     XX(COALESCE, "coalesce", 1, INGEST_EXPR_VARIADIC, COMMON, UNKNOWN, 0,             \
@@ -146,7 +147,7 @@ enum ingest_expr_rule {
     XX(FLOOR, "floor", 1, 1, INTEGRAL, LONG, 0, "floor(x)", "largest integer not above x") \
     XX(CEIL, "ceil", 1, 1, INTEGRAL, LONG, 0, "ceil(x)", "smallest integer not below x") \
     XX(REGEXP_EXTRACT, "regexp_extract", 2, 3, FIXED, STRING, 0,                      \
-       "regexp_extract(s, pattern[, idx])", "group idx (default 1) of the first match; '' if none") \
+       "regexp_extract(s, pattern[, idx])", "group idx (default 1) of the first match, or ''") \
     XX(REGEXP_LIKE, "regexp_like", 2, 2, FIXED, BOOLEAN, 0,                           \
        "regexp_like(s, pattern)", "true if the regular expression matches anywhere in s") \
     XX(SHA2, "sha2", 2, 2, FIXED, STRING, 0,                                          \
@@ -162,7 +163,8 @@ enum ingest_expr_rule {
        "greatest(x, ...)", "largest argument, skipping NULLs")                        \
     XX(LEAST, "least", 1, INGEST_EXPR_VARIADIC, COMMON, UNKNOWN, 0,                   \
        "least(x, ...)", "smallest argument, skipping NULLs")                          \
-    XX(SIZE, "size", 1, 1, FIXED, INT, 0, "size(x)", "number of elements of a JSON array or object") \
+    XX(SIZE, "size", 1, 1, FIXED, INT, 0,                                             \
+       "size(x)", "number of elements of a JSON array or object")                     \
     XX(GET_JSON_OBJECT, "get_json_object", 2, 2, FIXED, STRING, 0,                    \
        "get_json_object(json, path)", "value at a JSONPath like '$.a.b[0]', as JSON text") \
     XX(SPLIT_PART, "split_part", 3, 3, FIXED, STRING, 0,                              \

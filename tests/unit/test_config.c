@@ -490,6 +490,9 @@ static void test_expressions_are_validated_with_their_line(void **state)
                  "t.conf:14: condition of [expect e]: unknown column 'nope'");
     expect_error(MINIMAL "[expect e]\ncondition = amount + 1\n",
                  "t.conf:14: condition of [expect e]: 'amount + 1' is not a predicate");
+    expect_error(MINIMAL "[expect e]\ncondition = -amount\n", "is not a predicate");
+    expect_error(MINIMAL "[expect e]\ncondition = amount\n", "is not a predicate");
+    expect_error(MINIMAL "[expect e]\ncondition = upper(id)\n", "is not a predicate");
     expect_error(MINIMAL "[expect e]\naction = drop\n",
                  "t.conf:13: [expect] is missing required key 'condition'");
     expect_error(MINIMAL "[expect]\ncondition = id > 0\n", "t.conf:13: [expect] needs a name");
@@ -497,13 +500,14 @@ static void test_expressions_are_validated_with_their_line(void **state)
                  "t.conf:15: action: 'shout' is not one of warn|drop|fail|quarantine");
 
     /* Transforms see earlier transforms; expectations see all of them. */
-    struct result r = load(MINIMAL "[transform]\nd = to_date(ts)\ny = year(d)\n"
+    struct result r = load(MINIMAL "[transform]\nok = amount > 0\nd = to_date(ts)\ny = year(d)\n"
                            "[expect recent]\ncondition = y >= 2020 AND amount BETWEEN 0 AND 1e9\n"
-                           "action = drop\n");
+                           "action = drop\n[expect flag]\ncondition = ok\n"
+                           "[expect made]\ncondition = coalesce(ok, false)\n");
     struct ingest_pipeline_conf *pc = ok_pipeline(&r);
-    assert_int_equal(pc->ntransforms, 2);
-    assert_string_equal(pc->transforms[1].column, "y");
-    assert_int_equal(pc->nexpects, 1);
+    assert_int_equal(pc->ntransforms, 3);
+    assert_string_equal(pc->transforms[2].column, "y");
+    assert_int_equal(pc->nexpects, 3);
     assert_string_equal(pc->expects[0].name, "recent");
     assert_int_equal(pc->expects[0].action, INGEST_ACT_DROP);
     release(&r);

@@ -718,6 +718,14 @@ static void test_unknown_function_suggests_the_right_name(void **state)
     assert_error("uper(s)", 1, "(did you mean upper?)");
     assert_error("substr(s, 1, 2)", 1, "(did you mean substring?)");
     assert_error("NVL(a, b)", 1, "(did you mean coalesce?)");
+    assert_error("date_fromat(ts, 'yyyy')", 1, "(did you mean date_format?)");
+    assert_error("count(x) > 0", 1, "unknown function 'count' (aggregates are not available");
+    assert_error("max(a, b)", 1, "(greatest() takes the largest argument;");
+    assert_error("x = cont(a)", 5, "unknown function 'cont'");  /* no far-fetched guess */
+    char err[256];
+    assert_null(ingest_expr_parse("total(x)", err, sizeof err));
+    assert_null(strstr(err, "did you mean"));
+    assert_error("price * 1.2 AS gross", 13, "unexpected AS: a derived column is named on the left of '='");
 }
 
 static void test_wrong_arity_is_an_error_with_column(void **state)
@@ -765,9 +773,9 @@ static void test_empty_expression_is_an_error(void **state)
 static void test_unterminated_quotes_point_at_the_opening_quote(void **state)
 {
     (void)state;
-    assert_error("a = 'abc", 5, "unterminated string literal");
+    assert_error("a = 'abc", 5, "unterminated string literal (no closing quote)");
     assert_error("a = 'it''s", 5, "unterminated string literal");
-    assert_error("`abc + 1", 1, "unterminated quoted name");
+    assert_error("`abc + 1", 1, "unterminated quoted name (no closing backquote)");
     assert_error("x + ``", 5, "empty quoted name");
     /* seen only through lookahead, still reported */
     assert_error("current_date 'x", 14, "unterminated string literal");

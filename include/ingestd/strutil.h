@@ -1,0 +1,14 @@
+/* strutil.h - small string helpers shared by the config and expression code. */
+#ifndef INGESTD_STRUTIL_H
+#define INGESTD_STRUTIL_H
+
+#include <stddef.h>
+
+/* Levenshtein distance, ASCII case-insensitive, for "did you mean" hints.
+ * Words longer than 40 bytes get (size_t)-1: no hint is better than a slow one. */
+size_t ingest_edit_distance(const char *a, const char *b);
+
+/* "<dir>/<name>" in a new string (caller frees); NULL when out of memory. */
+char *ingest_path_join(const char *dir, const char *name);
+
+#endif
