@@ -15,7 +15,7 @@ DESTDIR     ?=
 CC          ?= cc
 SANITIZE    ?=
 comma       := ,
-PKGS        := rdkafka libuv libzstd libcjson libsystemd
+PKGS        := rdkafka libuv libzstd libcjson libsystemd snappy zlib
 TEST_PKGS   := cmocka
 
 # A sanitizer build lives in its own tree so it never mixes objects.
@@ -28,7 +28,7 @@ SANFLAGS    := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-reco
 endif
 
 # Debian packages: what the build needs, and what the tests need on top.
-DEB_BUILD   := pkg-config librdkafka-dev libuv1-dev libzstd-dev libcjson-dev libsystemd-dev
+DEB_BUILD   := pkg-config librdkafka-dev libuv1-dev libzstd-dev libcjson-dev libsystemd-dev libsnappy-dev zlib1g-dev
 DEB_TEST    := libcmocka-dev prometheus curl systemd
 
 ifeq ($(V),1)
@@ -49,7 +49,7 @@ ALL_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-init
                $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS) -pthread -lm
 
-LIB_SRCS    := $(wildcard daemon/*.c) $(wildcard connectors/*.c)
+LIB_SRCS    := $(wildcard daemon/*.c daemon/*/*.c connectors/*.c)
 LIB_SRCS    := $(filter-out daemon/main.c,$(LIB_SRCS))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB         := $(BUILD)/libingestd.a
