@@ -7,7 +7,9 @@
 VERSION     := 0.1.0
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
-SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# /etc whatever the prefix: the units and docs name /etc/ingestd/.
+SYSCONFDIR  ?= /etc
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DOCDIR      ?= $(PREFIX)/share/doc/ingestd
 DESTDIR     ?=
@@ -29,7 +31,7 @@ endif
 
 # Debian packages: what the build needs, and what the tests need on top.
 DEB_BUILD   := pkg-config librdkafka-dev libuv1-dev libzstd-dev libcjson-dev libsystemd-dev libsnappy-dev zlib1g-dev
-DEB_TEST    := libcmocka-dev prometheus curl systemd
+DEB_TEST    := libcmocka-dev prometheus curl systemd python3
 
 ifeq ($(V),1)
 Q :=
@@ -59,12 +61,12 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS   := $(wildcard tests/tools/*.c)
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
-UNIT_FILES  := $(BUILD)/systemd/ingestd.service $(BUILD)/systemd/ingestd@.service
+UNITS       := ingestd.service ingestd@.service
 
 .PHONY: all deps deps-test run test test-long install uninstall clean help
 # Keep test objects: they are intermediate files make would otherwise delete.
 .SECONDARY:
-all: deps $(BIN) $(UNIT_FILES)
+all: deps $(BIN)
 
 help:
 	@echo "make             build $(BIN) (installs missing Debian packages as root)"
@@ -95,8 +97,27 @@ endef
 deps:
 	$(call need_debs,$(DEB_BUILD))
 
+# The Parquet reader harness (tests/readers) runs on Node: Debian's nodejs/npm
+# unless a node is already on PATH, then `npm ci` there when node_modules is
+# missing or older than package-lock.json.  Our registry serves only the
+# linux-x64 build of DuckDB's bindings, so the lockfile lacks the other
+# platforms' optional packages and `npm ci` may call it out of sync: then
+# `npm install --no-save` installs the same locked versions.
+NODE_DEBS   := $(if $(shell command -v node 2>/dev/null),,nodejs npm)
+READERS     := tests/readers
+
 deps-test: deps
-	$(call need_debs,$(DEB_TEST))
+	$(call need_debs,$(DEB_TEST) $(NODE_DEBS))
+	@if [ ! -d $(READERS)/node_modules ] || [ $(READERS)/package-lock.json -nt $(READERS)/node_modules ]; then \
+	  log=$$(mktemp); \
+	  if (cd $(READERS) && if [ -f package-lock.json ]; then \
+	        npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund; \
+	      else npm install --no-audit --no-fund; fi) >"$$log" 2>&1; then \
+	    touch $(READERS)/node_modules; rm -f "$$log"; \
+	  else \
+	    cat "$$log" >&2; rm -f "$$log"; echo "npm install failed in $(READERS)" >&2; exit 1; \
+	  fi; \
+	fi
 
 # --- build ------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -127,11 +148,6 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) $(ALL_LDFLAGS)
 
-# Unit files carry the install path of the binary.
-$(BUILD)/systemd/%: systemd/%.in Makefile
-	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
-
 # --- run / test -------------------------------------------------------------
 run: all
 	@mkdir -p var/example/landing
@@ -148,18 +164,27 @@ test-long: deps-test all $(UNIT_BINS) $(TOOL_BINS)
 	$(Q)$(TEST_ENV) INGESTD_TEST_LONG=1 tests/run.sh
 
 # --- install ----------------------------------------------------------------
+# Unit files carry the install paths, so they are generated here, at
+# install time, from whatever PREFIX/BINDIR/SYSCONFDIR this run was given.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ingestd $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ingestd \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ingestd
-	install -m 0644 $(UNIT_FILES) $(DESTDIR)$(UNITDIR)/
+	for u in $(UNITS); do \
+	  sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/$$u.in \
+	    > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 systemd/ingestd.sysusers $(DESTDIR)$(SYSUSERSDIR)/ingestd.conf
 	install -m 0644 config/example.conf $(DESTDIR)$(DOCDIR)/example.conf
 	install -m 0644 config/pipeline.conf $(DESTDIR)$(DOCDIR)/pipeline.conf
 	install -m 0644 systemd/paths.conf.example $(DESTDIR)$(DOCDIR)/paths.conf.example
+	@# World-readable like other /etc configs: secrets belong in ${ENV} (see pipeline.conf).
 	@[ -e $(DESTDIR)$(SYSCONFDIR)/ingestd/pipeline.conf ] || \
-	  install -m 0640 config/pipeline.conf $(DESTDIR)$(SYSCONFDIR)/ingestd/pipeline.conf
+	  install -m 0644 config/pipeline.conf $(DESTDIR)$(SYSCONFDIR)/ingestd/pipeline.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ingestd $(DESTDIR)$(UNITDIR)/ingestd.service $(DESTDIR)$(UNITDIR)/ingestd@.service
+	rm -f $(DESTDIR)$(BINDIR)/ingestd $(DESTDIR)$(UNITDIR)/ingestd.service $(DESTDIR)$(UNITDIR)/ingestd@.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/ingestd.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

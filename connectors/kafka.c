@@ -49,6 +49,25 @@ static const char *const reserved[] = {
     "metadata.broker.list", "auto.offset.reset", "enable.partition.eof", NULL,
 };
 
+/* Next topic of a comma-separated list, spaces trimmed: *n gets its length.
+ * Returns a pointer into the list (not terminated), or NULL at the end. */
+static const char *next_topic(const char **list, size_t *n)
+{
+    const char *t = *list;
+    if (!t || !*t)
+        return NULL;
+    size_t len = strcspn(t, ",");
+    *list = t[len] == ',' ? t + len + 1 : t + len;
+    while (len && *t == ' ') {
+        t++;
+        len--;
+    }
+    while (len && t[len - 1] == ' ')
+        len--;
+    *n = len;
+    return t;
+}
+
 static int valid_topic(const char *t, size_t n)
 {
     if (n == 0 || n > 249)
@@ -91,32 +110,24 @@ static rd_kafka_conf_t *make_conf(const struct ingest_pipeline_conf *pc,
 static void kafka_check(const struct ingest_pipeline_conf *pc, struct ingest_conf_diag *d)
 {
     struct ingest_kafka_conf *c = pc->source.conf;
-    if (c->topic) {
-        const char *t = c->topic;
-        while (*t) {
-            size_t n = strcspn(t, ",");
-            const char *s = t;
-            while (n && *s == ' ') {
-                s++;
-                n--;
-            }
-            while (n && s[n - 1] == ' ')
-                n--;
-            if (!valid_topic(s, n))
-                ingest_conf_diag_error(d, "topic", "topic: '%.*s' is not a valid topic name "
-                                       "(letters, digits, '.', '_', '-'; at most 249)", (int)n, s);
-            t += strcspn(t, ",");
-            if (*t == ',')
-                t++;
-        }
-    }
+    const char *list = c->topic, *s;
+    size_t n;
+    while ((s = next_topic(&list, &n)))
+        if (!valid_topic(s, n))
+            ingest_conf_diag_error(d, "topic", "topic: '%.*s' is not a valid topic name "
+                                   "(letters, digits, '.', '_', '-'; at most 249)", (int)n, s);
+    /* The table's index order is json|text|binary; the pipeline speaks enum
+     * ingest_format. */
+    static const int formats[] = { INGEST_FMT_JSON, INGEST_FMT_TEXT, INGEST_FMT_BINARY };
+    if (c->format >= 0 && c->format < 3)
+        c->format = formats[c->format];
     if (c->group && !*c->group)
         ingest_conf_diag_error(d, "group", "group: empty consumer group");
     if (!c->group && pc->name) {
-        size_t n = strlen(pc->name) + sizeof "ingestd-";
-        c->group = malloc(n);
+        size_t len = strlen(pc->name) + sizeof "ingestd-";
+        c->group = malloc(len);
         if (c->group)
-            snprintf(c->group, n, "ingestd-%s", pc->name);
+            snprintf(c->group, len, "ingestd-%s", pc->name);
     }
     if (!c->bad_records_path && pc->checkpoint)
         c->bad_records_path = ingest_path_join(pc->checkpoint, "bad_records");
@@ -137,7 +148,8 @@ static void kafka_probe(const struct ingest_pipeline_conf *pc, struct ingest_con
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof err);
     if (!rk) {
         ingest_conf_diag_error(d, "brokers", "brokers: cannot create Kafka client: %s", err);
-        return;   /* rd_kafka_new freed kc only on success */
+        rd_kafka_conf_destroy(kc);   /* rd_kafka_new takes it only on success */
+        return;
     }
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, NULL, &md, 5000);
@@ -145,9 +157,9 @@ static void kafka_probe(const struct ingest_pipeline_conf *pc, struct ingest_con
         ingest_conf_diag_error(d, "brokers", "brokers: %s did not answer: %s", c->brokers,
                                rd_kafka_err2str(e));
     } else {
-        const char *t = c->topic;
-        while (t && *t) {
-            size_t n = strcspn(t, ",");
+        const char *list = c->topic, *t;
+        size_t n;
+        while ((t = next_topic(&list, &n))) {
             int found = 0;
             for (int i = 0; i < md->topic_cnt; i++)
                 if (strlen(md->topics[i].topic) == n && strncmp(md->topics[i].topic, t, n) == 0)
@@ -155,9 +167,6 @@ static void kafka_probe(const struct ingest_pipeline_conf *pc, struct ingest_con
             if (!found)
                 ingest_conf_diag_error(d, "topic", "topic: '%.*s' does not exist on %s", (int)n,
                                        t, c->brokers);
-            t += n;
-            if (*t == ',')
-                t++;
         }
         rd_kafka_metadata_destroy(md);
     }

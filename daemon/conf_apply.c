@@ -104,7 +104,7 @@ static int set_value(const struct ingest_conf_key *k, const char *v, const char 
     void *dst = (char *)base + k->offset;
     int64_t n = 0;
     int rc = 0;
-    if (!*v && k->type != INGEST_CT_STRING) {
+    if (!*v && (k->type != INGEST_CT_STRING || (k->flags & INGEST_CK_REQUIRED))) {
         snprintf(err, errlen, "empty value");
         return -1;
     }
@@ -199,7 +199,9 @@ void conf_apply_table(struct ingest_conf_diag *d, const struct ingest_conf_key *
     for (size_t i = 0; i < n; i++) {
         const struct ingest_conf_key *k = &keys[i];
         struct ini_entry *e = d->sec ? ini_find(d->sec, k->name) : NULL;
-        if (e) {
+        if (e && e->bad) {
+            e->used = 1;    /* its error was reported by the INI reader */
+        } else if (e) {
             e->used = 1;
             if (set_value(k, e->value, basedir, base, err, sizeof err) < 0)
                 ingest_conf_error(d->errs, d->file, e->line, "%s: %s", k->name, err);

@@ -106,7 +106,8 @@ static const char *unquote(char *raw, struct ingest_buf *out)
                 switch (*p) {
                 case 'n': ingest_buf_putc(out, '\n'); break;
                 case 't': ingest_buf_putc(out, '\t'); break;
-                case '"': case '\\': case '$': ingest_buf_putc(out, *p); break;
+                case '"': case '\\': ingest_buf_putc(out, *p); break;
+                case '$': ingest_buf_puts(out, "$$"); break;   /* expand() makes it '$' */
                 case '\0': return "unterminated quoted value";
                 default: return "unknown escape in quoted value (use \\\" \\\\ \\n \\t)";
                 }
@@ -141,6 +142,7 @@ static int add_section(struct ini_file *f, const char *name, const char *arg, in
     s->name = strdup(name);
     s->arg = arg ? strdup(arg) : NULL;
     s->line = line;
+    s->bad = 0;
     f->n++;
     if (!s->name || (arg && !s->arg))
         return INGEST_ENOMEM;
@@ -156,10 +158,21 @@ static int add_entry(struct ini_section *s, const char *key, char *value, int li
     e->value = value;
     e->line = line;
     e->used = 0;
+    e->bad = 0;
     s->n++;
     if (!e->key)
         return INGEST_ENOMEM;
     return 0;
+}
+
+/* A malformed header still opens a section: its keys land there, marked
+ * bad, instead of being blamed on the section before it. */
+static int add_bad_section(struct ini_file *f, int line)
+{
+    int rc = add_section(f, "", NULL, line);
+    if (rc == 0)
+        f->sections[f->n - 1].bad = 1;
+    return rc;
 }
 
 static int parse_section(struct ini_file *f, char *line, int lineno,
@@ -168,12 +181,12 @@ static int parse_section(struct ini_file *f, char *line, int lineno,
     char *close = strchr(line, ']');
     if (!close) {
         ingest_conf_error(errs, f->path, lineno, "missing ']' in section header");
-        return 0;
+        return add_bad_section(f, lineno);
     }
     char *rest = trim(close + 1);
     if (*rest && *rest != ';' && *rest != '#') {
         ingest_conf_error(errs, f->path, lineno, "text after section header");
-        return 0;
+        return add_bad_section(f, lineno);
     }
     *close = '\0';
     char *inner = trim(line + 1);
@@ -186,7 +199,7 @@ static int parse_section(struct ini_file *f, char *line, int lineno,
     }
     if (!*inner || !valid_key(inner)) {
         ingest_conf_error(errs, f->path, lineno, "invalid section name '%s'", inner);
-        return 0;
+        return add_bad_section(f, lineno);
     }
     return add_section(f, inner, arg, lineno);
 }
@@ -222,6 +235,12 @@ static int parse_pair(struct ini_file *f, char *line, int lineno,
             ingest_conf_error(errs, f->path, lineno, "%s: %s", key, why);
         ingest_buf_free(&raw);
         ingest_buf_free(&val);
+        /* Keep the key, marked bad, so it is not also reported as missing. */
+        char *empty = strdup("");
+        if (!empty || add_entry(&f->sections[f->n - 1], key, empty, lineno) < 0)
+            return INGEST_ENOMEM;
+        struct ini_section *s = &f->sections[f->n - 1];
+        s->entries[s->n - 1].bad = 1;
         return 0;
     }
     int oom = raw.oom || val.oom;

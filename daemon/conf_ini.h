@@ -19,12 +19,14 @@ struct ini_entry {
     char *value;
     int   line;
     int   used;     /* set by the loader when a table claimed the key */
+    int   bad;      /* the value had an error already reported (e.g. unset ${VAR}) */
 };
 
 struct ini_section {
     char  *name;    /* "pipeline", "expect" */
     char  *arg;     /* "valid_id" for [expect valid_id]; NULL if none */
     int    line;
+    int    bad;     /* its header was malformed: keys are kept out of other sections */
     struct ini_entry *entries;
     size_t n, cap;
 };

@@ -136,6 +136,15 @@ static void help_keys(struct ingest_buf *out, const struct ingest_conf_key *keys
             ingest_buf_puts(out, ", required");
         else if (k->def)
             ingest_buf_printf(out, ", default %s", k->def);
+        if (k->type == INGEST_CT_INT || k->type == INGEST_CT_SIZE || k->type == INGEST_CT_DURATION) {
+            const char *unit = k->type == INGEST_CT_SIZE ? " bytes" :
+                               k->type == INGEST_CT_DURATION ? " ms" : "";
+            if (k->max)
+                ingest_buf_printf(out, ", range %lld..%lld%s", (long long)k->min,
+                                  (long long)k->max, unit);
+            else
+                ingest_buf_printf(out, ", at least %lld%s", (long long)k->min, unit);
+        }
         ingest_buf_printf(out, "\n      %s\n", k->help);
     }
 }

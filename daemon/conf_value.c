@@ -20,6 +20,7 @@
 
 #include "ingestd/config.h"
 #include "ingestd/error.h"
+#include "ingestd/http.h"
 
 void ingest_conf_errors_init(struct ingest_conf_errors *errs)
 {
@@ -206,36 +207,13 @@ int ingest_conf_parse_int(const char *s, int64_t *out, char *err, size_t errlen)
 
 int ingest_conf_parse_listen(const char *s, char *err, size_t errlen)
 {
+    /* The HTTP server's own parser decides, so what --check accepts is
+     * exactly what the server can bind. */
+    struct sockaddr_storage ss;
     if (strcmp(s, "off") == 0)
         return 0;
-    const char *colon = strrchr(s, ':');
-    if (!colon)
-        return fail(err, errlen, "'%s' is not HOST:PORT (e.g. 127.0.0.1:9464) or off", s);
-    char host[128];
-    size_t hlen = (size_t)(colon - s);
-    if (hlen >= sizeof host)
-        return fail(err, errlen, "host in '%s' is too long", s);
-    memcpy(host, s, hlen);
-    host[hlen] = '\0';
-    int64_t port;
-    char tmp[64];
-    if (ingest_conf_parse_int(colon + 1, &port, tmp, sizeof tmp) < 0 || port < 0 || port > 65535)
-        return fail(err, errlen, "port in '%s' must be 0..65535", s);
-    struct sockaddr_in6 a6;
-    struct sockaddr_in a4;
-    if (hlen == 0 || strcmp(host, "localhost") == 0 || strcmp(host, "*") == 0)
-        return 0;
-    if (host[0] == '[') {
-        if (hlen < 3 || host[hlen - 1] != ']')
-            return fail(err, errlen, "bad IPv6 address in '%s' (use [::1]:9464)", s);
-        host[hlen - 1] = '\0';
-        if (uv_ip6_addr(host + 1, 0, &a6) != 0)
-            return fail(err, errlen, "bad IPv6 address in '%s'", s);
-        return 0;
-    }
-    if (uv_ip4_addr(host, 0, &a4) != 0)
-        return fail(err, errlen, "'%s' is not a numeric IPv4 address (IPv6 goes in brackets)",
-                    host);
+    if (ingest_http_parse_listen(s, &ss, err, errlen) < 0)
+        return INGEST_ECONFIG;
     return 0;
 }
 

@@ -135,6 +135,10 @@ static void load_source(struct load *ld, struct ingest_pipeline_conf *pc,
         struct ini_entry *e = &sec->entries[i];
         if (e->used || !plen || strncmp(e->key, ops->passthrough_prefix, plen) != 0)
             continue;
+        if (e->bad) {
+            e->used = 1;
+            continue;
+        }
         e->used = 1;
         if (e->key[plen] == '\0') {
             ingest_conf_error(ld->errs, pc->file, e->line, "empty property name after '%s'",
@@ -184,6 +188,8 @@ static void load_schema(struct load *ld, struct ingest_pipeline_conf *pc,
     for (size_t i = 0; i < sec->n; i++) {
         struct ini_entry *e = &sec->entries[i];
         e->used = 1;
+        if (e->bad)
+            continue;
         if (!valid_column_name(e->key)) {
             ingest_conf_error(ld->errs, pc->file, e->line,
                               "column name '%s': use letters, digits and _, not starting with a "
@@ -306,6 +312,8 @@ static void load_transforms(struct load *ld, struct ingest_pipeline_conf *pc,
         struct ini_entry *e = &sec->entries[i];
         char what[300];
         e->used = 1;
+        if (e->bad)
+            continue;
         snprintf(what, sizeof what, "transform '%s'", e->key);
         if (!valid_column_name(e->key)) {
             ingest_conf_error(ld->errs, pc->file, e->line,
@@ -509,6 +517,8 @@ static void classify(struct load *ld, struct ini_file *f, struct ini_section *by
 {
     for (size_t i = 0; i < f->n; i++) {
         struct ini_section *s = &f->sections[i];
+        if (s->bad)
+            continue;   /* reported by the INI reader */
         int idx = section_index(s->name);
         if (idx < 0) {
             const char *best = NULL;
@@ -584,6 +594,26 @@ static int add_pipeline(struct ingest_conf *conf, struct ingest_pipeline_conf *p
     return 0;
 }
 
+/* FNV-1a over every section and entry: a reload compares these to tell an
+ * unchanged pipeline from one that must restart. */
+static uint64_t fingerprint(const struct ini_file *f)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < f->n; i++) {
+        const struct ini_section *s = &f->sections[i];
+        const char *parts[] = { "[", s->name, " ", s->arg ? s->arg : "", "]" };
+        for (size_t k = 0; k < 5; k++)
+            for (const char *p = parts[k]; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        for (size_t j = 0; j < s->n; j++)
+            for (const char *kv[] = { s->entries[j].key, "=", s->entries[j].value, "\n" },
+                 **q = kv; q < kv + 4; q++)
+                for (const char *p = *q; *p; p++)
+                    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    }
+    return h;
+}
+
 static void load_file(struct load *ld, struct ini_file *f)
 {
     struct ini_section *by[SEC_COUNT] = { 0 };
@@ -606,6 +636,7 @@ static void load_file(struct load *ld, struct ini_file *f)
         return;
     }
     pc->line = by[SEC_PIPELINE] ? by[SEC_PIPELINE]->line : eof_line;
+    pc->fingerprint = fingerprint(f);
     static const char *const required[] = { [SEC_PIPELINE] = "pipeline",
                                             [SEC_SOURCE] = "source", [SEC_SINK] = "sink" };
     for (int i = 0; i <= SEC_SINK; i++)

@@ -7,11 +7,13 @@
  *           are added, removed or reconfigured by name; READY=1.
  *   SIGTERM/SIGINT: STOPPING=1, every pipeline finishes or abandons its
  *           batch (drain_timeout), the server closes, every handle closes,
- *           the loop ends, exit 0.  A second signal exits at once.
+ *           the loop ends, exit 0.  Further signals while stopping are
+ *           logged; drain_timeout bounds the wait.
  *   --once: like SIGTERM as soon as every pipeline reports done.
  * The watchdog timer pings from the loop itself, so a wedged loop stops
  * the pings and systemd restarts us.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,9 +51,11 @@ struct daemon {
     int stopping;
     int exit_code;
     time_t started;
-    /* Old configs a reload replaced, freed once nothing borrows them. */
-    struct ingest_conf **retired;
-    size_t nretired;
+    /* A reload in progress: the config it replaced (still borrowed by the
+     * pipelines it is stopping) and how many of those are still stopping. */
+    struct ingest_conf *reload_old;
+    size_t reload_pending;
+    size_t reload_kept, reload_removed;
 };
 
 static void log_conf_errors(struct daemon *d, const char *msg, const struct ingest_conf_errors *e)
@@ -171,13 +175,6 @@ static int start_pipeline(struct daemon *d, const struct ingest_pipeline_conf *p
     return rc;
 }
 
-/* A pipeline removed by a reload: stop it, then free it. */
-static void on_removed_stopped(struct ingest_pipeline *pl, void *ud)
-{
-    (void)ud;
-    ingest_pipeline_free(pl);
-}
-
 static void on_stopped(struct ingest_pipeline *pl, void *ud)
 {
     struct daemon *d = ud;
@@ -204,7 +201,9 @@ static void begin_shutdown(struct daemon *d, const char *why)
     d->stopping = 1;
     INGEST_LOG_INFO(d->log, NULL, "shutting down", INGEST_KV_STR("reason", why));
     ingest_notify_stopping(why);
-    d->pending_stops = d->npipelines + 1;   /* +1: this function's own reference */
+    /* +1: this function's own reference; pipelines a reload is stopping
+     * report through on_reload_stopped, which counts them here too. */
+    d->pending_stops = d->npipelines + d->reload_pending + 1;
     for (size_t i = 0; i < d->npipelines; i++)
         ingest_pipeline_stop(d->pipelines[i], on_stopped, d);
     on_stopped(NULL, d);
@@ -232,10 +231,50 @@ static const struct ingest_pipeline_conf *find_conf(const struct ingest_conf *c,
     return NULL;
 }
 
+/* Every pipeline the reload stopped is gone: start the new and changed
+ * ones.  Waiting first means a restarted pipeline never shares its
+ * checkpoint or its metric series with the instance it replaces. */
+static void finish_reload(struct daemon *d)
+{
+    size_t added = 0;
+    ingest_conf_free(d->reload_old);
+    d->reload_old = NULL;
+    for (size_t i = 0; i < d->conf->npipelines; i++) {
+        int running = 0;
+        for (size_t j = 0; j < d->npipelines; j++)
+            running |= strcmp(ingest_pipeline_name(d->pipelines[j]), d->conf->pipelines[i]->name) == 0;
+        if (!running) {
+            start_pipeline(d, d->conf->pipelines[i]);
+            added++;
+        }
+    }
+    INGEST_LOG_INFO(d->log, NULL, "configuration reloaded",
+                    INGEST_KV_UINT("pipelines", d->npipelines),
+                    INGEST_KV_UINT("unchanged", d->reload_kept),
+                    INGEST_KV_UINT("stopped", d->reload_removed), INGEST_KV_UINT("started", added));
+    ingest_notify_ready("running");
+}
+
+static void on_reload_stopped(struct ingest_pipeline *pl, void *ud)
+{
+    struct daemon *d = ud;
+    ingest_pipeline_free(pl);
+    d->reload_pending--;
+    if (d->stopping)
+        on_stopped(NULL, d);
+    else if (d->reload_pending == 0)
+        finish_reload(d);
+}
+
 static void reload(struct daemon *d)
 {
     struct ingest_conf_errors errs;
     struct ingest_conf *nc = NULL;
+    if (d->reload_old) {
+        INGEST_LOG_WARN(d->log, NULL, "SIGHUP ignored: the previous reload is still stopping "
+                        "pipelines", INGEST_KV_UINT("stopping", d->reload_pending));
+        return;
+    }
     ingest_notify_reloading();
     INGEST_LOG_INFO(d->log, NULL, "reloading configuration");
     ingest_conf_errors_init(&errs);
@@ -256,40 +295,35 @@ static void reload(struct daemon *d)
                         INGEST_KV_STR("configured", listen ? listen : "off"));
     free(listen);
 
-    size_t kept = 0, removed = 0, added = 0;
+    /* Unchanged pipelines keep running on the new (identical) settings;
+     * removed and changed ones stop; finish_reload starts the rest. */
+    d->reload_old = d->conf;
+    d->conf = nc;
+    d->reload_kept = d->reload_removed = 0;
+    size_t kept = 0;
+    struct ingest_pipeline **stop = calloc(d->npipelines + 1, sizeof *stop);
+    size_t nstop = 0;
     for (size_t i = 0; i < d->npipelines; i++) {
         struct ingest_pipeline *pl = d->pipelines[i];
         const struct ingest_pipeline_conf *pc = find_conf(nc, ingest_pipeline_name(pl));
-        if (pc) {
+        if (pc && pc->fingerprint == ingest_pipeline_conf(pl)->fingerprint) {
             ingest_pipeline_reconfigure(pl, pc);
             d->pipelines[kept++] = pl;
+            d->reload_kept++;
+        } else if (stop) {
+            stop[nstop++] = pl;
         } else {
-            ingest_pipeline_stop(pl, on_removed_stopped, d);
-            removed++;
+            d->pipelines[kept++] = pl;   /* out of memory: leave it running */
         }
     }
     d->npipelines = kept;
-    struct ingest_conf *old = d->conf;
-    d->conf = nc;
-    for (size_t i = 0; i < nc->npipelines; i++) {
-        int exists = 0;
-        for (size_t j = 0; j < kept; j++)
-            exists |= strcmp(ingest_pipeline_name(d->pipelines[j]), nc->pipelines[i]->name) == 0;
-        if (!exists) {
-            start_pipeline(d, nc->pipelines[i]);
-            added++;
-        }
-    }
-    /* Removed pipelines may still read their old settings while they drain:
-     * the old config is kept until exit. */
-    struct ingest_conf **r = realloc(d->retired, (d->nretired + 1) * sizeof *r);
-    if (r) {
-        d->retired = r;
-        r[d->nretired++] = old;
-    }
-    INGEST_LOG_INFO(d->log, NULL, "configuration reloaded", INGEST_KV_UINT("pipelines", kept + added),
-                    INGEST_KV_UINT("added", added), INGEST_KV_UINT("removed", removed));
-    ingest_notify_ready("running");
+    d->reload_removed = nstop;
+    d->reload_pending = nstop;
+    for (size_t i = 0; i < nstop; i++)
+        ingest_pipeline_stop(stop[i], on_reload_stopped, d);
+    free(stop);
+    if (d->reload_pending == 0)
+        finish_reload(d);
 }
 
 /* ---- signals, watchdog ------------------------------------------------------ */
@@ -328,6 +362,12 @@ static void start_signals(struct daemon *d)
         hs[i]->data = d;
         uv_signal_start(hs[i], on_signal, sigs[i]);
     }
+    /* main() blocked these until now: pending ones are delivered here. */
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&set, sigs[i]);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     uint64_t usec = ingest_notify_watchdog_usec();
     if (usec) {
         uint64_t every = usec / 2000;
@@ -349,8 +389,10 @@ static int load_initial(struct daemon *d)
     ingest_conf_errors_init(&errs);
     int rc = ingest_conf_load(d->opts->configs, d->opts->nconfigs, NULL, &d->conf, &errs);
     if (rc < 0) {
+        /* Plain FILE:LINE: reason lines, as --check prints them: editors and
+         * people read these; one log line records the outcome. */
         fputs(errs.text.data ? errs.text.data : "", stderr);
-        log_conf_errors(d, "invalid configuration", &errs);
+        INGEST_LOG_ERROR(d->log, NULL, "invalid configuration", INGEST_KV_UINT("errors", errs.count));
     }
     ingest_conf_errors_free(&errs);
     return rc;
@@ -370,9 +412,7 @@ static void teardown(struct daemon *d)
     uv_run(&d->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&d->loop) != 0)
         INGEST_LOG_WARN(d->log, NULL, "event loop closed with handles still open");
-    for (size_t i = 0; i < d->nretired; i++)
-        ingest_conf_free(d->retired[i]);
-    free(d->retired);
+    ingest_conf_free(d->reload_old);
     free(d->pipelines);
     ingest_conf_free(d->conf);
     ingest_metrics_free(d->metrics);

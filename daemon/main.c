@@ -5,6 +5,7 @@
  * 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,15 @@ int main(int argc, char **argv)
     if (!configs)
         return 1;
     signal(SIGPIPE, SIG_IGN);   /* a vanished HTTP client must not kill us */
+    /* Until the loop's handlers are installed, a SIGTERM or SIGHUP must wait
+     * rather than kill us with the default action; the daemon unblocks them.
+     * Threads created later inherit the mask, so signals reach the loop. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     int c;
     while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -130,6 +140,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (check) {
+        pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
         code = run_check(configs, nconfigs);
         goto out;
     }

@@ -150,10 +150,19 @@ static int register_metrics(struct ingest_pipeline *pl)
     static const char *const with_expect[] = { "pipeline", "expectation", "action", "outcome",
                                                NULL };
     static const char *const with_partition[] = { "pipeline", "topic", "partition", NULL };
-    if (!ingest_metrics_family(m, "ingestd_expectation_records_total", INGEST_METRIC_COUNTER,
-                               "Records checked by each expectation, by outcome.", with_expect,
-                               NULL, 0) ||
-        !ingest_metrics_family(m, "ingestd_kafka_lag_messages", INGEST_METRIC_GAUGE,
+    static const char *const actions[] = { "warn", "drop", "fail", "quarantine" };
+    f = ingest_metrics_family(m, "ingestd_expectation_records_total", INGEST_METRIC_COUNTER,
+                              "Records checked by each expectation, by outcome.", with_expect,
+                              NULL, 0);
+    for (size_t i = 0; i < pl->pc->nexpects; i++) {
+        const struct ingest_expect_conf *x = &pl->pc->expects[i];
+        const char *act = (unsigned)x->action < 4 ? actions[x->action] : "warn";
+        const char *passed[] = { pl->name, x->name, act, "passed" };
+        const char *failed[] = { pl->name, x->name, act, "failed" };
+        if (!ingest_metric_series(f, passed) || !ingest_metric_series(f, failed))
+            return INGEST_ENOMEM;
+    }
+    if (!ingest_metrics_family(m, "ingestd_kafka_lag_messages", INGEST_METRIC_GAUGE,
                                "Messages between the committed offset and the partition's end.",
                                with_partition, NULL, 0))
         return INGEST_ENOMEM;
@@ -248,7 +257,7 @@ void ingest_pipeline_stop(struct ingest_pipeline *pl, ingest_pipeline_cb stopped
 void ingest_pipeline_reconfigure(struct ingest_pipeline *pl, const struct ingest_pipeline_conf *pc)
 {
     pl->pc = pc;
-    INGEST_LOG_INFO(pl->log, pl->name, "pipeline reconfigured");
+    INGEST_LOG_DEBUG(pl->log, pl->name, "pipeline settings unchanged by reload");
 }
 
 void ingest_pipeline_free(struct ingest_pipeline *pl)
@@ -263,6 +272,11 @@ void ingest_pipeline_free(struct ingest_pipeline *pl)
 const char *ingest_pipeline_name(const struct ingest_pipeline *pl)
 {
     return pl->name;
+}
+
+const struct ingest_pipeline_conf *ingest_pipeline_conf(const struct ingest_pipeline *pl)
+{
+    return pl->pc;
 }
 
 enum ingest_pipeline_state ingest_pipeline_state(const struct ingest_pipeline *pl)

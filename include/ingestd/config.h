@@ -151,6 +151,7 @@ struct ingest_pipeline_conf {
     char   *file;            /* config file as given */
     char   *basedir;         /* its directory, absolute */
     int     line;            /* of [pipeline] */
+    uint64_t fingerprint;    /* hash of every setting of the file: equal = unchanged */
 
     char   *name;
     char   *checkpoint;

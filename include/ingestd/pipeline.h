@@ -41,13 +41,15 @@ int  ingest_pipeline_start(struct ingest_pipeline *pl, int once, ingest_pipeline
 /* Finishes or abandons the batch in flight (within drain_timeout), then
  * calls stopped.  Safe to call twice. */
 void ingest_pipeline_stop(struct ingest_pipeline *pl, ingest_pipeline_cb stopped, void *ud);
-/* Takes a new config of the same name (SIGHUP).  The old one may be freed
- * after this returns. */
+/* Takes a new config of the same name and the same settings (SIGHUP; the
+ * daemon restarts a pipeline whose settings changed).  The old one may be
+ * freed after this returns. */
 void ingest_pipeline_reconfigure(struct ingest_pipeline *pl, const struct ingest_pipeline_conf *pc);
 /* Only after the stop callback; removes the pipeline's metric series. */
 void ingest_pipeline_free(struct ingest_pipeline *pl);
 
 const char *ingest_pipeline_name(const struct ingest_pipeline *pl);
+const struct ingest_pipeline_conf *ingest_pipeline_conf(const struct ingest_pipeline *pl);
 enum ingest_pipeline_state ingest_pipeline_state(const struct ingest_pipeline *pl);
 int  ingest_pipeline_failed(const struct ingest_pipeline *pl);
 /* Appends the pipeline's /status object (JSON). */

@@ -63,7 +63,7 @@ struct ingest_kafka_conf {
     char   *brokers;
     char   *topic;             /* one topic, or several separated by commas */
     char   *group;             /* NULL: ingestd-<pipeline name> */
-    int     format;            /* json|text|binary */
+    int     format;            /* enum ingest_format: JSON, TEXT or BINARY */
     int     starting_offsets;  /* 0 earliest, 1 latest */
     char   *bad_records_path;
     int     timestamp_epoch_unit;

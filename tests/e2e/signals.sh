@@ -42,12 +42,46 @@ cp "$T/a.conf.good" "$T/a.conf"
 kill -HUP "$PID"
 if wait_for 5 bash -c "[ \$(grep -c 'msg=\"configuration reloaded\"' '$T/hup.log') -ge 2 ]"; then ok "a fixed config reloads again"; else nok "reload after fix" "$(tail -3 "$T/hup.log")"; fi
 
-# A second pipeline added by reload, with two config files.
+# Reload adds, removes and restarts pipelines by name; unchanged ones keep running.
 write_conf "$T/b.conf" gamma
+printf '[metrics]\nlisten = 127.0.0.1:0\n' > "$T/m.conf"
 kill -TERM "$PID"; wait "$PID"
-start_daemon "$T/two.log" --config "$T/a.conf" --config "$T/b.conf" --metrics-listen 127.0.0.1:0 || nok "start two" "$(cat "$T/two.log")"
+start_daemon "$T/two.log" --config "$T/a.conf" --config "$T/m.conf" || nok "start" "$(cat "$T/two.log")"
+PORT=$(sed -n 's/.*msg="metrics server listening".* port=\([0-9]*\).*/\1/p' "$T/two.log" | head -1)
+cp "$T/b.conf" "$T/m.conf"; printf '[metrics]\nlisten = 127.0.0.1:0\n' >> "$T/m.conf"
+kill -HUP "$PID"
+wait_for 5 grep -q 'msg="configuration reloaded".*started=1' "$T/two.log" && ok "SIGHUP adds a pipeline defined in a reloaded file" \
+    || nok "reload add" "$(tail -4 "$T/two.log")"
 m=$(metrics)
-grep -q 'pipeline="beta"' <<<"$m" && grep -q 'pipeline="gamma"' <<<"$m" && ok "one process hosts several pipelines (--config twice)" || nok "two pipelines" "$(grep pipeline_state <<<"$m")"
+grep -q 'ingestd_pipeline_state{pipeline="beta",state="idle"} 1' <<<"$m" && grep -q 'ingestd_pipeline_state{pipeline="gamma",state="idle"} 1' <<<"$m" \
+    && ok "one process hosts several pipelines" || nok "two pipelines" "$(grep pipeline_state <<<"$m")"
+! grep -q 'pipeline=beta msg="pipeline stopping"' "$T/two.log" && ok "an unchanged pipeline keeps running through a reload" || nok "beta restarted"
+# Change gamma's trigger: gamma restarts with it, beta is left alone.
+sed -i 's/^\[pipeline\]/[pipeline]\ntrigger = 250ms/' "$T/m.conf"
+kill -HUP "$PID"
+wait_for 5 bash -c "[ \$(grep -c 'msg=\"configuration reloaded\"' '$T/two.log') -ge 2 ]"
+grep -q 'pipeline=gamma msg="pipeline stopping"' "$T/two.log" && ok "a changed pipeline is restarted" || nok "gamma restart" "$(tail -5 "$T/two.log")"
+curl -sf "http://127.0.0.1:$PORT/status" | grep -q '"name":"gamma","state":"idle"[^}]*"trigger_ms":250' \
+    && ok "the restarted pipeline runs with the new setting" || nok "new trigger" "$(curl -s "http://127.0.0.1:$PORT/status")"
+# Remove gamma again.
+printf '[metrics]\nlisten = 127.0.0.1:0\n' > "$T/m.conf"
+kill -HUP "$PID"
+wait_for 5 bash -c "[ \$(grep -c 'msg=\"configuration reloaded\"' '$T/two.log') -ge 3 ]"
+m=$(metrics)
+! grep -q 'pipeline="gamma"' <<<"$m" && grep -q 'pipeline="beta"' <<<"$m" && ok "SIGHUP removes a pipeline no file defines any more" \
+    || nok "reload remove" "$(grep pipeline_state <<<"$m")"
 stop_daemon "$PID"
-[ "$RC" -eq 0 ] && ok "two pipelines stop with exit 0" || nok "stop two" "rc=$RC"
+[ "$RC" -eq 0 ] && ok "stops with exit 0 after reloads" || nok "stop" "rc=$RC"
+
+# A signal during start-up is not lost and does not kill with the default action.
+n_ok=0
+for i in $(seq 20); do
+    "$BIN" --config "$T/a.conf" --metrics-listen 127.0.0.1:0 2>/dev/null &
+    p=$!
+    # Signal while it loads its config and opens its server (not before main():
+    # until exec has linked the program, no process can hold signals back).
+    for _ in $(seq 1000); do [ "$(readlink /proc/$p/exe 2>/dev/null)" = "$BIN" ] && break; done
+    sleep 0.02; kill -TERM $p; wait $p; [ $? -eq 0 ] && n_ok=$((n_ok + 1))
+done
+[ $n_ok -eq 20 ] && ok "SIGTERM right after launch: clean exit 0 (20 of 20)" || nok "early SIGTERM" "$n_ok of 20 exited 0"
 done_testing

@@ -200,6 +200,18 @@ static void test_undefined_env_variable_is_an_error_with_line(void **state)
     expect_error("[pipeline]\nname = a\ncheckpoint = ${INGEST_TEST_UNSET}/ck\n",
                  "t.conf:3: checkpoint: environment variable 'INGEST_TEST_UNSET' is not set");
     expect_error("[pipeline]\nname = a\ncheckpoint = ${OOPS\n", "t.conf:3: checkpoint: unterminated ${");
+    /* The key with the bad value is not reported missing on top. */
+    struct result r = load("[pipeline]\nname = a\ncheckpoint = ${INGEST_TEST_UNSET}\n[source]\n"
+                           "type = directory\npath = /l\n[sink]\npath = /t\n");
+    assert_int_equal(r.errs.count, 1);
+    release(&r);
+    /* \$ in quotes is a literal dollar, never expanded. */
+    setenv("INGEST_TEST_SET", "x", 1);
+    r = load("[pipeline]\nname = a\ncheckpoint = \"/c/\\${INGEST_TEST_SET}\"\n[source]\n"
+             "type = directory\npath = /l\n[sink]\npath = /t\n");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.conf->pipelines[0]->checkpoint, "/c/${INGEST_TEST_SET}");
+    release(&r);
 }
 
 static void test_unknown_section_is_an_error_with_line(void **state)
@@ -259,6 +271,8 @@ static void test_bad_values_name_key_and_line(void **state)
                  "t.conf:5: type: unknown source type 'ftp' (known: directory, kafka)");
     expect_error("[pipeline]\nname = a\ncheckpoint = /c\nname2 = \n", "t.conf:4: unknown key");
     expect_error("[pipeline]\nname =\n", "t.conf:2: name: empty value");
+    expect_error("[pipeline]\nname = k\ncheckpoint = /c\n[source]\ntype = kafka\nbrokers =\n"
+                 "topic = t\n[sink]\npath = /t\n", "t.conf:6: brokers: empty value");
 }
 
 static void test_syntax_errors_name_the_line(void **state)
@@ -266,6 +280,11 @@ static void test_syntax_errors_name_the_line(void **state)
     (void)state;
     expect_error("[pipeline]\nname a\n", "t.conf:2: expected 'key = value' or '[section]'");
     expect_error("[pipeline\n", "t.conf:1: missing ']' in section header");
+    /* Keys under a broken header are not blamed on the section before it. */
+    struct result r = load(MINIMAL "[expect x\ncondition = id > 0\n");
+    assert_int_equal(r.errs.count, 1);
+    assert_non_null(strstr(r.errs.text.data, "t.conf:13: missing ']'"));
+    release(&r);
     expect_error("[pipeline] x\n", "t.conf:1: text after section header");
     expect_error("name = a\n", "t.conf:1: key 'name' outside of any [section]");
     expect_error("[pipeline]\nname = \"a\n", "t.conf:2: name: unterminated quoted value");
@@ -546,9 +565,10 @@ static void test_directory_rules(void **state)
 static void test_metrics_listen_is_validated(void **state)
 {
     (void)state;
-    expect_error(MINIMAL "[metrics]\nlisten = everywhere\n", "t.conf:14: listen: 'everywhere' is not HOST:PORT");
-    expect_error(MINIMAL "[metrics]\nlisten = 127.0.0.1:70000\n", "t.conf:14: listen: port in");
-    expect_error(MINIMAL "[metrics]\nlisten = 300.1.1.1:80\n", "is not a numeric IPv4 address");
+    expect_error(MINIMAL "[metrics]\nlisten = everywhere\n", "t.conf:14: listen: listen address \"everywhere\": expected HOST:PORT");
+    expect_error(MINIMAL "[metrics]\nlisten = 127.0.0.1:70000\n", "t.conf:14: listen: listen address \"127.0.0.1:70000\"");
+    expect_error(MINIMAL "[metrics]\nlisten = 300.1.1.1:80\n", "t.conf:14: listen:");
+    expect_error(MINIMAL "[metrics]\nlisten = 127.0.0.1:+80\n", "t.conf:14: listen:");
     expect_error(MINIMAL "[metrics]\nport = 1\n", "t.conf:14: unknown key 'port' in [metrics]");
     static const char *const good[] = { "off", "127.0.0.1:0", "[::1]:9464", ":9464",
                                         "0.0.0.0:80", "localhost:9464" };
