@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Parquet files are read back by three independent readers - DuckDB, arrow-rs
+# (parquet-wasm) and hyparquet - whose values must equal what was written
+# (tests/readers/pqcheck.mjs).  First the harness proves it can fail
+# (tests/readers/selftest.mjs), then every file `pqgen --all` writes is checked
+# against its CASE.expect.json, footer statistics included.
+. "$(dirname "$0")/lib.sh"
+
+R=$SRC/tests/readers
+NODE=$(command -v node || true)
+if [ -z "$NODE" ] || [ ! -d "$R/node_modules" ]; then
+    why="node not on PATH"
+    [ -n "$NODE" ] && why="$R/node_modules missing (make deps-test runs npm ci there)"
+    skip "Parquet reader harness self-test" "$why"
+    skip "pqgen files read back by DuckDB, arrow-rs and hyparquet" "$why"
+    done_testing; exit
+fi
+LIMIT=$((180 * SCALE))
+
+# report_blocks FILE: pqcheck output -> one TAP line per "RESULT ok|FAIL path",
+# with that file's report lines as diagnostics when it failed.
+report_blocks() {
+    local line block=() st f
+    while IFS= read -r line; do
+        if [[ $line == "RESULT "* ]]; then
+            read -r _ st f <<<"$line"
+            f=${f#"$T/out/"}
+            if [ "$st" = ok ] && [[ $f == */_delta_log/* ]]; then
+                ok "$f: DuckDB, arrow-rs and hyparquet agree (Delta checkpoint, no expect file)"
+            elif [ "$st" = ok ] && ! printf '%s\n' "${block[@]}" | grep -q 'no expect file'; then
+                ok "$f: DuckDB, arrow-rs and hyparquet read the written values; stats match"
+            else
+                if [ "$st" = ok ]; then
+                    nok "$f: no expect file (CASE.expect.json for it or a shorter prefix)" "${block[@]}"
+                else
+                    nok "$f: read back by DuckDB, arrow-rs and hyparquet: mismatch" "${block[@]}"
+                fi
+            fi
+            block=()
+        elif [[ $line == "{"* ]]; then
+            :
+        else
+            block+=("$line")
+        fi
+    done < "$1"
+}
+
+# 1. The harness itself: passes on DuckDB-written files of every type with expect
+#    files made by hand, fails on each mutated value and on a patched footer stat.
+TMPDIR=$T timeout "$LIMIT" "$NODE" "$R/selftest.mjs" > "$T/selftest.out" 2>&1
+rc=$?
+fails=0
+while IFS= read -r line; do
+    case $line in
+        "PASS "*) ok "harness: ${line#PASS }" ;;
+        "FAIL "*) fails=$((fails + 1)); nok "harness: ${line#FAIL }" \
+                      "$(awk -v t="$line" '$0 == t { p = 1; next } p && /^#/ { sub(/^#   /, ""); print; next } p { exit }' "$T/selftest.out" | head -40)" ;;
+    esac
+done < "$T/selftest.out"
+if [ $rc -ne 0 ] && [ $fails -eq 0 ]; then
+    nok "harness self-test exited $rc" "$(tail -20 "$T/selftest.out")"
+fi
+
+# 2. What our writer produces: CASE.parquet (or several CASE*.parquet) + CASE.expect.json.
+if [ ! -x "$TOOLS/pqgen" ]; then
+    skip "pqgen files read back by DuckDB, arrow-rs and hyparquet" "$TOOLS/pqgen not built"
+    done_testing; exit
+fi
+mkdir -p "$T/out"
+if ! timeout "$LIMIT" "$TOOLS/pqgen" --all "$T/out" > "$T/pqgen.out" 2>&1; then
+    nok "pqgen --all writes its cases" "$(tail -20 "$T/pqgen.out")"
+    done_testing; exit
+fi
+n=$(find "$T/out" -name '*.parquet' | wc -l)
+if [ "$n" -eq 0 ]; then
+    nok "pqgen --all wrote no .parquet file" "$(ls -la "$T/out")"
+    done_testing; exit
+fi
+t0=$(now_ms)
+timeout "$LIMIT" "$NODE" "$R/pqcheck.mjs" --pairs "$T/out" --check-stats > "$T/pqcheck.out" 2>&1
+rc=$?
+report_blocks "$T/pqcheck.out"
+got=$(grep -c '^RESULT ' "$T/pqcheck.out")
+if [ "$got" -ne "$n" ]; then
+    nok "pqcheck reported $got of $n files (rc=$rc)" "$(grep -v '^{' "$T/pqcheck.out" | tail -20)"
+fi
+echo "# pqcheck: $n files in $(( $(now_ms) - t0 )) ms"
+done_testing
