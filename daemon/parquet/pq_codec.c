@@ -11,17 +11,34 @@
 #include "ingestd/error.h"
 #include "pq_codec.h"
 
-int pq_codec_compress(enum pq_codec codec, int level, const void *src, size_t len,
-                      struct ingest_buf *out)
+int pq_compressor_init(struct pq_compressor *c, enum pq_codec codec, int level)
 {
-    switch (codec) {
+    c->codec = codec;
+    c->level = level;
+    c->zctx = NULL;
+    if (codec != PQ_CODEC_UNCOMPRESSED && codec != PQ_CODEC_SNAPPY && codec != PQ_CODEC_ZSTD)
+        return INGEST_ENOTSUP;
+    return 0;
+}
+
+void pq_compressor_free(struct pq_compressor *c)
+{
+    ZSTD_freeCCtx(c->zctx);
+    c->zctx = NULL;
+}
+
+int pq_compress(struct pq_compressor *c, const void *src, size_t len, struct ingest_buf *out)
+{
+    switch (c->codec) {
     case PQ_CODEC_UNCOMPRESSED:
         return ingest_buf_append(out, src, len);
     case PQ_CODEC_ZSTD: {
+        if (!c->zctx && !(c->zctx = ZSTD_createCCtx()))
+            return INGEST_ENOMEM;
         size_t bound = ZSTD_compressBound(len);
         if (ingest_buf_reserve(out, bound) < 0)
             return INGEST_ENOMEM;
-        size_t n = ZSTD_compress(out->data + out->len, bound, src, len, level);
+        size_t n = ZSTD_compressCCtx(c->zctx, out->data + out->len, bound, src, len, c->level);
         if (ZSTD_isError(n))
             return INGEST_EIO;
         out->len += n;

@@ -18,10 +18,19 @@ enum pq_codec {
     PQ_CODEC_ZSTD = 6,
 };
 
-/* Appends the compressed form of src to out.  level is used by ZSTD only.
- * Returns 0 or -INGEST_E* (ENOTSUP for a codec we do not write). */
-int pq_codec_compress(enum pq_codec codec, int level, const void *src, size_t len,
-                      struct ingest_buf *out);
+/* A writer's compressor: keeps ZSTD's context between pages, since
+ * ZSTD_compress() would allocate (and fault in) a fresh one per call. */
+struct pq_compressor {
+    enum pq_codec codec;
+    int   level;        /* ZSTD only */
+    void *zctx;         /* ZSTD_CCtx, created on first use */
+};
+
+/* Returns 0, or -INGEST_ENOTSUP for a codec we do not write. */
+int  pq_compressor_init(struct pq_compressor *c, enum pq_codec codec, int level);
+void pq_compressor_free(struct pq_compressor *c);
+/* Appends the compressed form of src to out.  Returns 0 or -INGEST_E*. */
+int  pq_compress(struct pq_compressor *c, const void *src, size_t len, struct ingest_buf *out);
 
 /* Decompresses src into dst, which must hold exactly dst_len bytes (the
  * page header's uncompressed size).  Untrusted input: a size mismatch or

@@ -34,7 +34,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <zstd.h>
 
 #include "ingestd/error.h"
 #include "ingestd/parquet.h"
@@ -104,7 +103,7 @@ struct ingest_parquet_writer {
     struct pq_levels lv;
     struct ingest_buf pbuf, cbuf, hbuf;   /* page body, compressed body, header */
     struct ingest_buf rgmeta, colmeta;    /* serialized RowGroups, one group's ColumnChunks */
-    ZSTD_CCtx *zctx;                      /* reused: ZSTD_compress() allocates one per call */
+    struct pq_compressor comp;            /* page compression, context kept between pages */
     size_t  nrg;
     int64_t rows, rg_rows;
     uint64_t pos;
@@ -393,20 +392,9 @@ static int emit_page(struct ingest_parquet_writer *w, struct ingest_buf *out,
     const struct ingest_buf *stored = body;
     if (body->len > INT32_MAX)
         return INGEST_ERANGE;
-    if (w->codec == PQ_CODEC_ZSTD && w->zctx) {
-        size_t bound = ZSTD_compressBound(body->len);
+    if (w->codec != PQ_CODEC_UNCOMPRESSED) {
         ingest_buf_reset(&w->cbuf);
-        if (ingest_buf_reserve(&w->cbuf, bound) < 0)
-            return INGEST_ENOMEM;
-        size_t n = ZSTD_compressCCtx(w->zctx, w->cbuf.data, bound, body->data, body->len,
-                                     w->zstd_level);
-        if (ZSTD_isError(n))
-            return INGEST_EIO;
-        w->cbuf.len = n;
-        stored = &w->cbuf;
-    } else if (w->codec != PQ_CODEC_UNCOMPRESSED) {
-        ingest_buf_reset(&w->cbuf);
-        int rc = pq_codec_compress(w->codec, w->zstd_level, body->data, body->len, &w->cbuf);
+        int rc = pq_compress(&w->comp, body->data, body->len, &w->cbuf);
         if (rc < 0)
             return rc;
         stored = &w->cbuf;
@@ -851,7 +839,7 @@ static void writer_free(struct ingest_parquet_writer *w)
     ingest_buf_free(&w->hbuf);
     ingest_buf_free(&w->rgmeta);
     ingest_buf_free(&w->colmeta);
-    ZSTD_freeCCtx(w->zctx);
+    pq_compressor_free(&w->comp);
     if (w->own_fd && w->fd >= 0)
         close(w->fd);
     free(w->path);
@@ -888,8 +876,7 @@ static struct ingest_parquet_writer *writer_new(int fd, const char *path,
                  opts->codec);
         goto fail;
     }
-    if (w->codec == PQ_CODEC_ZSTD && !(w->zctx = ZSTD_createCCtx()))
-        goto oom;
+    pq_compressor_init(&w->comp, (enum pq_codec)w->codec, w->zstd_level);
     w->created_by = strdup(opts->created_by ? opts->created_by
                            : "ingestd version " INGEST_VERSION " (build " INGEST_BUILD ")");
     if (!w->created_by)
