@@ -190,4 +190,15 @@ uninstall:
 clean:
 	rm -rf build
 
+# --- benchmarks (bench/, not timed tests) -------------------------------------
+.PHONY: bench bench-parquet
+bench: $(LIB) $(wildcard bench/*.c)
+	@mkdir -p $(BUILD)/bench
+	$(Q)for s in bench/*.c; do \
+	  $(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(PKG_CFLAGS) -o $(BUILD)/bench/$$(basename $$s .c) $$s $(LIB) $(PKG_LIBS) $(ALL_LDFLAGS) || exit 1; \
+	done
+
+bench-parquet: bench
+	$(Q)BUILD=$(BUILD) bench/run_parquet.sh
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
