@@ -22,26 +22,15 @@
 
 #include "ingestd/error.h"
 #include "pq_encode.h"
+#include "thrift_enc.h"   /* tw_varint: the RLE run headers are ULEB128 too */
 
 /* --- RLE / bit-packed hybrid ------------------------------------------------ */
-
-static void put_uvarint(struct ingest_buf *out, uint64_t v)
-{
-    uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    ingest_buf_append(out, tmp, n);
-}
 
 static void put_rle_run(struct ingest_buf *out, uint32_t value, size_t count, int w)
 {
     uint8_t le[4] = { (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16),
                       (uint8_t)(value >> 24) };
-    put_uvarint(out, (uint64_t)count << 1);
+    tw_varint(out, (uint64_t)count << 1);
     ingest_buf_append(out, le, (size_t)(w + 7) / 8);
 }
 
@@ -49,7 +38,7 @@ static void put_rle_run(struct ingest_buf *out, uint32_t value, size_t count, in
 static void NAME##_packed(struct ingest_buf *out, const T *v, size_t n, int w)      \
 {                                                                                    \
     size_t groups = (n + 7) / 8, bytes = groups * (size_t)w;                         \
-    put_uvarint(out, (uint64_t)groups << 1 | 1);                                     \
+    tw_varint(out, (uint64_t)groups << 1 | 1);                                     \
     if (ingest_buf_reserve(out, bytes) < 0)                                          \
         return;                                                                      \
     uint8_t *p = (uint8_t *)out->data + out->len;                                    \
