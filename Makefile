@@ -60,6 +60,9 @@ BIN         := $(BUILD)/ingestd
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS   := $(wildcard tests/tools/*.c)
+# Test support (batch builder, scratch dirs) shared by unit tests and tools.
+SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
+SUPPORT     := $(BUILD)/libtestsupport.a
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 UNITS       := ingestd.service ingestd@.service
 
@@ -136,14 +139,18 @@ $(BIN): $(BUILD)/obj/daemon/main.o $(LIB)
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/support $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+$(SUPPORT): $(SUPPORT_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(SUPPORT) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(SUPPORT) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) $(ALL_LDFLAGS)

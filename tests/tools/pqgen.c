@@ -30,223 +30,8 @@
 #include "ingestd/buf.h"
 #include "ingestd/error.h"
 #include "ingestd/parquet.h"
+#include "vecbuild.h"
 
-/* --- vector builder ------------------------------------------------------------ */
-
-struct vb {
-    struct ingest_vector *v;
-    const struct ingest_field *f;
-    size_t cap, dcap;
-    struct vb *kids;
-    size_t nkids;
-};
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "pqgen: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static void vb_init(struct vb *b, struct ingest_vector *v, const struct ingest_field *f)
-{
-    memset(b, 0, sizeof *b);
-    memset(v, 0, sizeof *v);
-    b->v = v;
-    b->f = f;
-    v->field = f;
-    if (f->type == INGEST_TYPE_STRING || f->type == INGEST_TYPE_BINARY ||
-        f->type == INGEST_TYPE_LIST || f->type == INGEST_TYPE_MAP) {
-        v->offsets = xrealloc(NULL, sizeof *v->offsets);
-        v->offsets[0] = 0;
-    }
-    if (f->nchildren) {
-        v->children = xrealloc(NULL, f->nchildren * sizeof *v->children);
-        v->nchildren = f->nchildren;
-        b->kids = xrealloc(NULL, f->nchildren * sizeof *b->kids);
-        b->nkids = f->nchildren;
-        for (size_t k = 0; k < f->nchildren; k++)
-            vb_init(&b->kids[k], &v->children[k], &f->children[k]);
-    }
-}
-
-static void vb_free(struct vb *b)
-{
-    for (size_t k = 0; k < b->nkids; k++)
-        vb_free(&b->kids[k]);
-    free(b->kids);
-}
-
-static void vb_grow(struct vb *b)
-{
-    struct ingest_vector *v = b->v;
-    if (v->length < b->cap)
-        return;
-    size_t cap = b->cap ? b->cap * 2 : 64;
-    size_t w = ingest_type_width(b->f);
-    if (w) {
-        v->values = xrealloc(v->values, cap * w);
-        memset((char *)v->values + b->cap * w, 0, (cap - b->cap) * w);
-    }
-    if (v->offsets)
-        v->offsets = xrealloc(v->offsets, (cap + 1) * sizeof *v->offsets);
-    v->validity = xrealloc(v->validity, cap / 8 + 1);
-    memset(v->validity + (b->cap ? b->cap / 8 + 1 : 0), 0,
-           cap / 8 + 1 - (b->cap ? b->cap / 8 + 1 : 0));
-    b->cap = cap;
-}
-
-/* Ends slot v->length: valid or not. */
-static void vb_end(struct vb *b, int valid)
-{
-    struct ingest_vector *v = b->v;
-    size_t i = v->length;
-    if (valid)
-        v->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
-    else
-        v->null_count++;
-    v->length++;
-}
-
-static void vb_null(struct vb *b)
-{
-    vb_grow(b);
-    struct ingest_vector *v = b->v;
-    if (v->offsets)
-        v->offsets[v->length + 1] = v->offsets[v->length];
-    if (b->f->type == INGEST_TYPE_STRUCT)
-        for (size_t k = 0; k < b->nkids; k++)
-            vb_null(&b->kids[k]);
-    vb_end(b, 0);
-}
-
-static void vb_i64(struct vb *b, int64_t x)
-{
-    vb_grow(b);
-    void *p = b->v->values;
-    size_t i = b->v->length;
-    switch (ingest_type_width(b->f)) {
-    case 1: ((int8_t *)p)[i] = (int8_t)x; break;
-    case 2: ((int16_t *)p)[i] = (int16_t)x; break;
-    case 4: ((int32_t *)p)[i] = (int32_t)x; break;
-    default: ((int64_t *)p)[i] = x; break;
-    }
-    vb_end(b, 1);
-}
-
-static void vb_f64(struct vb *b, double x)
-{
-    vb_grow(b);
-    size_t i = b->v->length;
-    if (b->f->type == INGEST_TYPE_FLOAT)
-        ((float *)b->v->values)[i] = (float)x;
-    else
-        ((double *)b->v->values)[i] = x;
-    vb_end(b, 1);
-}
-
-static void vb_f32_bits(struct vb *b, uint32_t bits)
-{
-    vb_grow(b);
-    memcpy((float *)b->v->values + b->v->length, &bits, 4);
-    vb_end(b, 1);
-}
-
-static void vb_f64_bits(struct vb *b, uint64_t bits)
-{
-    vb_grow(b);
-    memcpy((double *)b->v->values + b->v->length, &bits, 8);
-    vb_end(b, 1);
-}
-
-static void vb_dec128(struct vb *b, __int128 x)
-{
-    vb_grow(b);
-    unsigned __int128 u = (unsigned __int128)x;
-    uint8_t *p = (uint8_t *)b->v->values + b->v->length * 16;
-    for (int k = 0; k < 16; k++)
-        p[k] = (uint8_t)(u >> (8 * k));
-    vb_end(b, 1);
-}
-
-static void vb_bytes(struct vb *b, const void *p, size_t n)
-{
-    vb_grow(b);
-    struct ingest_vector *v = b->v;
-    uint32_t at = v->offsets[v->length];
-    if (at + n > b->dcap) {
-        size_t cap = b->dcap ? b->dcap : 256;
-        while (cap < at + n)
-            cap *= 2;
-        v->data = xrealloc(v->data, cap);
-        b->dcap = cap;
-    }
-    if (n)
-        memcpy(v->data + at, p, n);
-    v->offsets[v->length + 1] = at + (uint32_t)n;
-    vb_end(b, 1);
-}
-
-static void vb_str(struct vb *b, const char *s)
-{
-    vb_bytes(b, s, strlen(s));
-}
-
-/* A list or map whose children were just appended; a struct whose fields were. */
-static void vb_close(struct vb *b)
-{
-    vb_grow(b);
-    if (b->v->offsets)
-        b->v->offsets[b->v->length + 1] = (uint32_t)b->kids[0].v->length;
-    vb_end(b, 1);
-}
-
-/* Drops bitmaps without nulls, so the writer sees validity == NULL too. */
-static void vb_finish(struct vb *b)
-{
-    if (b->v->null_count == 0) {
-        free(b->v->validity);
-        b->v->validity = NULL;
-    }
-    for (size_t k = 0; k < b->nkids; k++)
-        vb_finish(&b->kids[k]);
-}
-
-struct table {
-    struct ingest_schema schema;
-    struct ingest_batch batch;
-    struct vb *cols;
-};
-
-static void table_init(struct table *t, struct ingest_field *fields, size_t n)
-{
-    t->schema.fields = fields;
-    t->schema.nfields = n;
-    t->batch.schema = &t->schema;
-    t->batch.nrows = 0;
-    t->batch.columns = xrealloc(NULL, n * sizeof *t->batch.columns);
-    t->cols = xrealloc(NULL, n * sizeof *t->cols);
-    for (size_t i = 0; i < n; i++)
-        vb_init(&t->cols[i], &t->batch.columns[i], &fields[i]);
-}
-
-static void table_finish(struct table *t)
-{
-    for (size_t i = 0; i < t->schema.nfields; i++)
-        vb_finish(&t->cols[i]);
-    t->batch.nrows = t->schema.nfields ? t->batch.columns[0].length : 0;
-}
-
-static void table_free(struct table *t)
-{
-    for (size_t i = 0; i < t->schema.nfields; i++)
-        vb_free(&t->cols[i]);
-    free(t->cols);
-    ingest_batch_free(&t->batch);
-}
 
 /* --- expected JSON ------------------------------------------------------------- */
 
@@ -471,11 +256,6 @@ static int emit_case(const char *name, const struct ingest_schema *schema,
     return rc;
 }
 
-#define F(n, t, nl) { .name = (char *)(n), .type = (t), .nullable = (nl) }
-#define FD(n, p, s, nl) { .name = (char *)(n), .type = INGEST_TYPE_DECIMAL, .precision = (p), \
-                          .scale = (s), .nullable = (nl) }
-#define FG(n, t, nl, kids) { .name = (char *)(n), .type = (t), .nullable = (nl),           \
-                             .children = (kids), .nchildren = sizeof(kids) / sizeof((kids)[0]) }
 
 static __int128 pow10_128(int n)
 {
@@ -521,8 +301,8 @@ static int case_all_types(void)
         0, 1, -1, 999999999999999999LL, -999999999999999999LL, 123456789012LL,
         -123456789012LL, 10000, -5, 42,
     };
-    struct table t;
-    table_init(&t, fields, NF);
+    struct vb_table t;
+    vb_table_init(&t, fields, NF);
     size_t nrows = 24;
     for (size_t r = 0; r < nrows; r++) {
         size_t k = r % 10;
@@ -554,13 +334,13 @@ static int case_all_types(void)
         vb_i64(&c[14], ints[(k + 3) % 10]);
         vb_str(&c[15], strs[(k + 1) % 10]);
     }
-    table_finish(&t);
+    vb_table_finish(&t);
     struct ingest_batch *b = &t.batch;
     static const struct ingest_parquet_kv kv[] = { { "ingestd.case", "all_types" },
                                                    { "empty.value", "" } };
     struct ingest_parquet_opts o = { .codec = INGEST_PARQUET_ZSTD, .kv = kv, .nkv = 2 };
     int rc = emit_case("all_types", &t.schema, &b, 1, &o);
-    table_free(&t);
+    vb_table_free(&t);
     return rc;
 }
 
@@ -602,8 +382,8 @@ static int case_deep_nesting(void)
         FG("m", INGEST_TYPE_MAP, 1, mkv),
         FG("ll", INGEST_TYPE_LIST, 1, outer),
     };
-    struct table t;
-    table_init(&t, fields, 4);
+    struct vb_table t;
+    vb_table_init(&t, fields, 4);
     struct vb *row = &t.cols[0], *s = &t.cols[1], *m = &t.cols[2], *ll = &t.cols[3];
     struct vb *id = &s->kids[0], *items = &s->kids[1], *it = &items->kids[0];
     struct vb *name = &it->kids[0], *attrs = &it->kids[1];
@@ -696,12 +476,12 @@ static int case_deep_nesting(void)
             vb_close(ll);
         }
     }
-    table_finish(&t);
+    vb_table_finish(&t);
     struct ingest_batch *b = &t.batch;
     /* small pages so the nested columns span several pages */
     struct ingest_parquet_opts o = { .codec = INGEST_PARQUET_SNAPPY, .page_bytes = 64 };
     int rc = emit_case("deep_nesting", &t.schema, &b, 1, &o);
-    table_free(&t);
+    vb_table_free(&t);
     return rc;
 }
 
@@ -715,8 +495,8 @@ static int case_dictionary(void)
         F("highint", INGEST_TYPE_INT64, 0),
     };
     static const char *words[] = { "alpha", "beta", "gamma", "\xce\xb4\xce\xad\xce\xbb\xcf\x84\xce\xb1", "" };
-    struct table t;
-    table_init(&t, fields, 5);
+    struct vb_table t;
+    vb_table_init(&t, fields, 5);
     for (int r = 0; r < 60000; r++) {
         if (r % 11 == 0)
             vb_null(&t.cols[0]);
@@ -732,12 +512,12 @@ static int case_dictionary(void)
             vb_f64(&t.cols[3], r % 4 == 0 ? -0.0 : r % 4 == 1 ? 0.0 : r % 4 == 2 ? 1.5 : NAN);
         vb_i64(&t.cols[4], (int64_t)r * 2654435761LL);
     }
-    table_finish(&t);
+    vb_table_finish(&t);
     struct ingest_batch *b = &t.batch;
     struct ingest_parquet_opts o = { .codec = INGEST_PARQUET_ZSTD, .page_bytes = 256 << 10,
                                      .dict_max_bytes = 512 << 10 };
     int rc = emit_case("dictionary", &t.schema, &b, 1, &o);
-    table_free(&t);
+    vb_table_free(&t);
     return rc;
 }
 
@@ -751,8 +531,8 @@ static int case_codecs(void)
         F("x", INGEST_TYPE_DOUBLE, 1), FG("tags", INGEST_TYPE_LIST, 1, elem),
         FD("amount", 12, 2, 1),
     };
-    struct table t;
-    table_init(&t, fields, 5);
+    struct vb_table t;
+    vb_table_init(&t, fields, 5);
     for (int r = 0; r < 5000; r++) {
         char buf[80];
         vb_i64(&t.cols[0], r);
@@ -779,7 +559,7 @@ static int case_codecs(void)
         }
         vb_i64(&t.cols[4], (int64_t)r * 12345 - 3000000);
     }
-    table_finish(&t);
+    vb_table_finish(&t);
     struct ingest_batch *b = &t.batch;
     static const struct { const char *name; int codec; } cs[] = {
         { "codecs_none", INGEST_PARQUET_UNCOMPRESSED },
@@ -791,7 +571,7 @@ static int case_codecs(void)
         struct ingest_parquet_opts o = { .codec = cs[i].codec, .page_bytes = 16 << 10 };
         rc |= emit_case(cs[i].name, &t.schema, &b, 1, &o);
     }
-    table_free(&t);
+    vb_table_free(&t);
     return rc;
 }
 
@@ -811,14 +591,18 @@ static int case_many_rows(void)
     static const char *cats[] = { "red", "green", "blue", "cyan", "magenta", "yellow" };
     enum { PER_BATCH = 7001 };
     size_t nb = (size_t)(total + PER_BATCH - 1) / PER_BATCH;
-    struct table *ts = xrealloc(NULL, (nb ? nb : 1) * sizeof *ts);
+    struct vb_table *ts = calloc(nb ? nb : 1, sizeof *ts);
+    if (!ts) {
+        fprintf(stderr, "pqgen: out of memory\n");
+        return 2;
+    }
     struct ingest_batch **bs = calloc(nb ? nb : 1, sizeof *bs);
     if (!bs)
         return 1;
     long r = 0;
     for (size_t i = 0; i < nb; i++) {
-        struct table *t = &ts[i];
-        table_init(t, fields, 5);
+        struct vb_table *t = &ts[i];
+        vb_table_init(t, fields, 5);
         for (long k = 0; k < PER_BATCH && r < total; k++, r++) {
             vb_i64(&t->cols[0], r);
             if (r % 10 == 9)
@@ -835,7 +619,7 @@ static int case_many_rows(void)
             else
                 vb_i64(&t->cols[4], (r / 3) & 1);
         }
-        table_finish(t);
+        vb_table_finish(t);
         bs[i] = &t->batch;
     }
     struct ingest_parquet_opts o = { .codec = INGEST_PARQUET_ZSTD, .page_bytes = 64 << 10,
@@ -843,7 +627,7 @@ static int case_many_rows(void)
     struct ingest_schema schema = { fields, 5 };
     int rc = emit_case("many_rows", &schema, bs, nb, &o);
     for (size_t i = 0; i < nb; i++)
-        table_free(&ts[i]);
+        vb_table_free(&ts[i]);
     free(ts);
     free(bs);
     return rc;

@@ -23,212 +23,10 @@
 #include "ingestd/batch.h"
 #include "ingestd/parquet.h"
 #include "ingestd/parquet_reader.h"
+#include "scratch.h"
+#include "vecbuild.h"
 
-/* --- vector builder (as tests/tools/pqgen.c) ----------------------------------------- */
 
-struct vb {
-    struct ingest_vector *v;
-    const struct ingest_field *f;
-    size_t cap, dcap;
-    struct vb *kids;
-    size_t nkids;
-};
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
-static void vb_init(struct vb *b, struct ingest_vector *v, const struct ingest_field *f)
-{
-    memset(b, 0, sizeof *b);
-    memset(v, 0, sizeof *v);
-    b->v = v;
-    b->f = f;
-    v->field = f;
-    if (f->type == INGEST_TYPE_STRING || f->type == INGEST_TYPE_BINARY ||
-        f->type == INGEST_TYPE_LIST || f->type == INGEST_TYPE_MAP) {
-        v->offsets = xrealloc(NULL, sizeof *v->offsets);
-        v->offsets[0] = 0;
-    }
-    if (f->nchildren) {
-        v->children = xrealloc(NULL, f->nchildren * sizeof *v->children);
-        v->nchildren = f->nchildren;
-        b->kids = xrealloc(NULL, f->nchildren * sizeof *b->kids);
-        b->nkids = f->nchildren;
-        for (size_t k = 0; k < f->nchildren; k++)
-            vb_init(&b->kids[k], &v->children[k], &f->children[k]);
-    }
-}
-
-static void vb_free(struct vb *b)
-{
-    for (size_t k = 0; k < b->nkids; k++)
-        vb_free(&b->kids[k]);
-    free(b->kids);
-}
-
-static void vb_grow(struct vb *b)
-{
-    struct ingest_vector *v = b->v;
-    if (v->length < b->cap)
-        return;
-    size_t cap = b->cap ? b->cap * 2 : 64;
-    size_t w = ingest_type_width(b->f);
-    if (w) {
-        v->values = xrealloc(v->values, cap * w);
-        memset((char *)v->values + b->cap * w, 0, (cap - b->cap) * w);
-    }
-    if (v->offsets)
-        v->offsets = xrealloc(v->offsets, (cap + 1) * sizeof *v->offsets);
-    size_t old = b->cap ? b->cap / 8 + 1 : 0;
-    v->validity = xrealloc(v->validity, cap / 8 + 1);
-    memset(v->validity + old, 0, cap / 8 + 1 - old);
-    b->cap = cap;
-}
-
-static void vb_end(struct vb *b, int valid)
-{
-    struct ingest_vector *v = b->v;
-    size_t i = v->length;
-    if (valid)
-        v->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
-    else
-        v->null_count++;
-    v->length++;
-}
-
-static void vb_null(struct vb *b)
-{
-    vb_grow(b);
-    struct ingest_vector *v = b->v;
-    if (v->offsets)
-        v->offsets[v->length + 1] = v->offsets[v->length];
-    if (b->f->type == INGEST_TYPE_STRUCT)
-        for (size_t k = 0; k < b->nkids; k++)
-            vb_null(&b->kids[k]);
-    vb_end(b, 0);
-}
-
-static void vb_i64(struct vb *b, int64_t x)
-{
-    vb_grow(b);
-    void *p = b->v->values;
-    size_t i = b->v->length;
-    switch (ingest_type_width(b->f)) {
-    case 1: ((int8_t *)p)[i] = (int8_t)x; break;
-    case 2: ((int16_t *)p)[i] = (int16_t)x; break;
-    case 4: ((int32_t *)p)[i] = (int32_t)x; break;
-    default: ((int64_t *)p)[i] = x; break;
-    }
-    vb_end(b, 1);
-}
-
-static void vb_f32_bits(struct vb *b, uint32_t bits)
-{
-    vb_grow(b);
-    memcpy((float *)b->v->values + b->v->length, &bits, 4);
-    vb_end(b, 1);
-}
-
-static void vb_f64_bits(struct vb *b, uint64_t bits)
-{
-    vb_grow(b);
-    memcpy((double *)b->v->values + b->v->length, &bits, 8);
-    vb_end(b, 1);
-}
-
-static void vb_dec128(struct vb *b, __int128 x)
-{
-    vb_grow(b);
-    unsigned __int128 u = (unsigned __int128)x;
-    uint8_t *p = (uint8_t *)b->v->values + b->v->length * 16;
-    for (int k = 0; k < 16; k++)
-        p[k] = (uint8_t)(u >> (8 * k));
-    vb_end(b, 1);
-}
-
-static void vb_bytes(struct vb *b, const void *p, size_t n)
-{
-    vb_grow(b);
-    struct ingest_vector *v = b->v;
-    uint32_t at = v->offsets[v->length];
-    if (at + n > b->dcap) {
-        size_t cap = b->dcap ? b->dcap : 256;
-        while (cap < at + n)
-            cap *= 2;
-        v->data = xrealloc(v->data, cap);
-        b->dcap = cap;
-    }
-    if (n)
-        memcpy(v->data + at, p, n);
-    v->offsets[v->length + 1] = at + (uint32_t)n;
-    vb_end(b, 1);
-}
-
-static void vb_str(struct vb *b, const char *s)
-{
-    vb_bytes(b, s, strlen(s));
-}
-
-static void vb_close(struct vb *b)
-{
-    vb_grow(b);
-    if (b->v->offsets)
-        b->v->offsets[b->v->length + 1] = (uint32_t)b->kids[0].v->length;
-    vb_end(b, 1);
-}
-
-static void vb_finish(struct vb *b)
-{
-    if (b->v->null_count == 0) {
-        free(b->v->validity);
-        b->v->validity = NULL;
-    }
-    for (size_t k = 0; k < b->nkids; k++)
-        vb_finish(&b->kids[k]);
-}
-
-struct table {
-    struct ingest_schema schema;
-    struct ingest_batch batch;
-    struct vb *cols;
-};
-
-static void table_init(struct table *t, struct ingest_field *fields, size_t n)
-{
-    t->schema.fields = fields;
-    t->schema.nfields = n;
-    t->batch.schema = &t->schema;
-    t->batch.nrows = 0;
-    t->batch.columns = xrealloc(NULL, n * sizeof *t->batch.columns);
-    t->cols = xrealloc(NULL, n * sizeof *t->cols);
-    for (size_t i = 0; i < n; i++)
-        vb_init(&t->cols[i], &t->batch.columns[i], &fields[i]);
-}
-
-static void table_finish(struct table *t)
-{
-    for (size_t i = 0; i < t->schema.nfields; i++)
-        vb_finish(&t->cols[i]);
-    t->batch.nrows = t->schema.nfields ? t->batch.columns[0].length : 0;
-}
-
-static void table_free(struct table *t)
-{
-    for (size_t i = 0; i < t->schema.nfields; i++)
-        vb_free(&t->cols[i]);
-    free(t->cols);
-    ingest_batch_free(&t->batch);
-}
-
-#define F(n, t, nl) { .name = (char *)(n), .type = (t), .nullable = (nl) }
-#define FD(n, p, s, nl) { .name = (char *)(n), .type = INGEST_TYPE_DECIMAL, .precision = (p), \
-                          .scale = (s), .nullable = (nl) }
-#define FG(n, t, nl, kids) { .name = (char *)(n), .type = (t), .nullable = (nl),           \
-                             .children = (kids), .nchildren = sizeof(kids) / sizeof((kids)[0]) }
 
 /* --- temp dir --------------------------------------------------------------------------- */
 
@@ -237,16 +35,13 @@ static char tmpdir[256];
 static int setup_dir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_parquet_roundtrip.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return scratch_make(tmpdir, sizeof tmpdir, "test_parquet_roundtrip");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_remove(tmpdir);
 }
 
 static const char *tmp_path(const char *name)
@@ -407,7 +202,7 @@ static struct ingest_field flat_fields[] = {
 };
 enum { FLAT_NF = sizeof flat_fields / sizeof flat_fields[0] };
 
-static void build_flat(struct table *t, size_t nrows)
+static void build_flat(struct vb_table *t, size_t nrows)
 {
     static const int64_t ints[] = { 0, 1, -1, INT64_MIN, INT64_MAX, 42, -42, 127, -128, 1000000 };
     static const uint64_t f64bits[] = {
@@ -434,7 +229,7 @@ static void build_flat(struct table *t, size_t nrows)
         p38 *= 10;
     const __int128 dec38[] = { 0, 1, -1, p38 - 1, -(p38 - 1), (__int128)INT64_MAX * 1000,
                                -(__int128)INT64_MAX * 1000 - 7, 255, -256, -((__int128)1 << 64) };
-    table_init(t, flat_fields, FLAT_NF);
+    vb_table_init(t, flat_fields, FLAT_NF);
     for (size_t r = 0; r < nrows; r++) {
         size_t k = r % 10;
         int null = r % 7 == 3 || r == 20;
@@ -464,12 +259,12 @@ static void build_flat(struct table *t, size_t nrows)
         vb_i64(&c[14], (int64_t)r * (r & 1 ? -1 : 1));
         vb_str(&c[15], strs[(k + 3) % 10]);
     }
-    table_finish(t);
+    vb_table_finish(t);
 }
 
 static void roundtrip_flat(int codec, const char *name, int no_dict)
 {
-    struct table t;
+    struct vb_table t;
     build_flat(&t, 60);
     struct ingest_parquet_opts o;
     memset(&o, 0, sizeof o);
@@ -478,7 +273,7 @@ static void roundtrip_flat(int codec, const char *name, int no_dict)
     const char *p = tmp_path(name);
     write_file(p, &t.batch, &o);
     check_file(p, &t.batch, 1);
-    table_free(&t);
+    vb_table_free(&t);
 }
 
 static void test_flat_primitives_roundtrip_uncompressed(void **state)
@@ -512,9 +307,9 @@ static struct ingest_field n_sf[] = { FG("l", INGEST_TYPE_LIST, 1, n_elem),
 static struct ingest_field nested_fields[] = { F("id", INGEST_TYPE_INT64, 0),
                                                FG("s", INGEST_TYPE_STRUCT, 1, n_sf) };
 
-static void build_nested(struct table *t, int nrows)
+static void build_nested(struct vb_table *t, int nrows)
 {
-    table_init(t, nested_fields, 2);
+    vb_table_init(t, nested_fields, 2);
     struct vb *id = &t->cols[0], *s = &t->cols[1];
     struct vb *l = &s->kids[0], *le = &l->kids[0], *m = &s->kids[1];
     struct vb *mk = &m->kids[0], *mv = &m->kids[1];
@@ -564,7 +359,7 @@ static void build_nested(struct table *t, int nrows)
         }
         vb_close(s);
     }
-    table_finish(t);
+    vb_table_finish(t);
 }
 
 static void test_nested_struct_list_map_roundtrip(void **state)
@@ -573,7 +368,7 @@ static void test_nested_struct_list_map_roundtrip(void **state)
     static const int codecs[] = { INGEST_PARQUET_UNCOMPRESSED, INGEST_PARQUET_SNAPPY,
                                   INGEST_PARQUET_ZSTD };
     for (size_t ci = 0; ci < 3; ci++) {
-        struct table t;
+        struct vb_table t;
         build_nested(&t, 45);
         struct ingest_parquet_opts o;
         memset(&o, 0, sizeof o);
@@ -583,7 +378,7 @@ static void test_nested_struct_list_map_roundtrip(void **state)
         const char *p = tmp_path(name);
         write_file(p, &t.batch, &o);
         check_file(p, &t.batch, 1);
-        table_free(&t);
+        vb_table_free(&t);
     }
 }
 
@@ -594,7 +389,7 @@ static void test_many_rows_span_row_groups(void **state)
     (void)state;
     const char *env = getenv("ROUNDTRIP_ROWS");
     size_t nrows = env ? strtoul(env, NULL, 10) : 300000;
-    struct table t;
+    struct vb_table t;
     build_flat(&t, nrows);
     struct ingest_parquet_opts o;
     memset(&o, 0, sizeof o);
@@ -604,15 +399,15 @@ static void test_many_rows_span_row_groups(void **state)
     const char *p = tmp_path("many.parquet");
     write_file(p, &t.batch, &o);
     check_file(p, &t.batch, nrows >= 100000 ? 3 : 1);
-    table_free(&t);
+    vb_table_free(&t);
 
-    struct table n;
+    struct vb_table n;
     build_nested(&n, (int)(nrows / 3));
     o.codec = INGEST_PARQUET_ZSTD;
     p = tmp_path("many_nested.parquet");
     write_file(p, &n.batch, &o);
     check_file(p, &n.batch, nrows >= 100000 ? 2 : 1);
-    table_free(&n);
+    vb_table_free(&n);
 }
 
 /* --- zero rows ------------------------------------------------------------------------------ */
@@ -620,20 +415,20 @@ static void test_many_rows_span_row_groups(void **state)
 static void test_zero_rows_roundtrip(void **state)
 {
     (void)state;
-    struct table t;
+    struct vb_table t;
     build_flat(&t, 0);
     struct ingest_parquet_opts o;
     memset(&o, 0, sizeof o);
     const char *p = tmp_path("zero_flat.parquet");
     write_file(p, &t.batch, &o);
     check_file(p, &t.batch, 0);
-    table_free(&t);
+    vb_table_free(&t);
 
     build_nested(&t, 0);
     p = tmp_path("zero_nested.parquet");
     write_file(p, &t.batch, &o);
     check_file(p, &t.batch, 0);
-    table_free(&t);
+    vb_table_free(&t);
 }
 
 int main(void)

@@ -27,6 +27,7 @@
 #include "ingestd/buf.h"
 #include "ingestd/error.h"
 #include "ingestd/parquet.h"
+#include "scratch.h"
 #include "../../daemon/parquet/pq_encode.h"
 #include "../../daemon/parquet/thrift_enc.h"
 
@@ -50,16 +51,13 @@ static char tmpdir[256];
 static int setup_dir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_parquet_write.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return scratch_make(tmpdir, sizeof tmpdir, "test_parquet_write");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_remove(tmpdir);
 }
 
 static char *tmp_path(const char *name)
