@@ -81,7 +81,6 @@ static void probe_key(struct ingest_conf_diag *d, const char *key, const char *p
         ingest_conf_diag_error(d, key, "%s: %s", key, err);
 }
 
-/* The probe has no parsed INI at hand: it re-reads each file for line numbers. */
 static const struct ini_section *find_section(const struct ini_file *f, const char *name)
 {
     for (size_t i = 0; f && i < f->n; i++)
@@ -95,10 +94,7 @@ size_t ingest_conf_probe(const struct ingest_conf *conf, struct ingest_conf_erro
     size_t before = errs->count;
     for (size_t i = 0; i < conf->npipelines; i++) {
         const struct ingest_pipeline_conf *pc = conf->pipelines[i];
-        struct ingest_conf_errors scratch;
-        ingest_conf_errors_init(&scratch);
-        struct ini_file *f = ini_read(pc->file, NULL, &scratch);
-        ingest_conf_errors_free(&scratch);
+        const struct ini_file *f = pc->ini;
 
         struct ingest_conf_diag d = { errs, pc->file, find_section(f, "pipeline"), pc->line };
         probe_key(&d, "checkpoint", pc->checkpoint, 1, 0);
@@ -108,7 +104,6 @@ size_t ingest_conf_probe(const struct ingest_conf *conf, struct ingest_conf_erro
         d.sec = find_section(f, "source");
         if (pc->source.ops && pc->source.ops->conf_probe)
             pc->source.ops->conf_probe(pc, &d);
-        ini_free(f);
     }
     return errs->count - before;
 }

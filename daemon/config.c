@@ -72,6 +72,7 @@ static void free_pipeline(struct ingest_pipeline_conf *pc)
     free(pc->sink.partition_cols);
     free(pc->file);
     free(pc->basedir);
+    ini_free(pc->ini);
     free(pc);
 }
 
@@ -614,6 +615,9 @@ static uint64_t fingerprint(const struct ini_file *f)
     return h;
 }
 
+/* Takes ownership of f: the pipeline keeps it (so later checks such as the
+ * --check probe can name FILE:LINE without reading the file again), or it
+ * is freed here. */
 static void load_file(struct load *ld, struct ini_file *f)
 {
     struct ini_section *by[SEC_COUNT] = { 0 };
@@ -626,6 +630,7 @@ static void load_file(struct load *ld, struct ini_file *f)
     if (!any) {
         if (!by[SEC_METRICS])
             ingest_conf_error(ld->errs, f->path, 0, "no [pipeline] section: nothing to run");
+        ini_free(f);
         return;
     }
     int eof_line = f->nlines > 0 ? f->nlines : 1;
@@ -633,8 +638,10 @@ static void load_file(struct load *ld, struct ini_file *f)
     if (!pc || !(pc->file = strdup(f->path)) || !(pc->basedir = dir_of(f->path))) {
         ingest_conf_error(ld->errs, f->path, 0, "out of memory");
         free_pipeline(pc);
+        ini_free(f);
         return;
     }
+    pc->ini = f;
     pc->line = by[SEC_PIPELINE] ? by[SEC_PIPELINE]->line : eof_line;
     pc->fingerprint = fingerprint(f);
     static const char *const required[] = { [SEC_PIPELINE] = "pipeline",
@@ -737,7 +744,6 @@ static int load_all(const char *const *files, size_t nfiles, const char *text,
                                   : ini_read(files[i], ld.getenv_fn, errs);
         if (f)
             load_file(&ld, f);
-        ini_free(f);
     }
     check_across_files(&ld);
     return finish(&ld, before, out);

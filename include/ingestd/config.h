@@ -147,7 +147,10 @@ struct ingest_sink_conf {
     int64_t checkpoint_interval;
 };
 
+struct ini_file;
+
 struct ingest_pipeline_conf {
+    struct ini_file *ini;    /* the parsed file (private), for FILE:LINE of later checks */
     char   *file;            /* config file as given */
     char   *basedir;         /* its directory, absolute */
     int     line;            /* of [pipeline] */
