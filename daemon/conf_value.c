@@ -259,30 +259,14 @@ char *ingest_conf_abspath(const char *basedir, const char *path)
     return out;
 }
 
-static const char *const coltype_names[] = {
-    [INGEST_COL_STRING] = "string",   [INGEST_COL_LONG] = "long",
-    [INGEST_COL_INT] = "int",         [INGEST_COL_SHORT] = "short",
-    [INGEST_COL_BYTE] = "byte",       [INGEST_COL_DOUBLE] = "double",
-    [INGEST_COL_FLOAT] = "float",     [INGEST_COL_BOOLEAN] = "boolean",
-    [INGEST_COL_DATE] = "date",       [INGEST_COL_TIMESTAMP] = "timestamp",
-    [INGEST_COL_BINARY] = "binary",   [INGEST_COL_DECIMAL] = "decimal",
-};
-
-const char *ingest_coltype_name(enum ingest_coltype t)
-{
-    if ((size_t)t >= sizeof coltype_names / sizeof coltype_names[0])
-        return "?";
-    return coltype_names[t];
-}
-
 int ingest_conf_parse_coltype(const char *text, struct ingest_column_conf *col,
                               char *err, size_t errlen)
 {
     /* Aliases Spark users type out of habit map to the Delta names. */
-    static const struct { const char *alias; enum ingest_coltype t; } aliases[] = {
-        { "bigint", INGEST_COL_LONG }, { "integer", INGEST_COL_INT },
-        { "smallint", INGEST_COL_SHORT }, { "tinyint", INGEST_COL_BYTE },
-        { "bool", INGEST_COL_BOOLEAN },
+    static const struct { const char *alias; enum ingest_type_id t; } aliases[] = {
+        { "bigint", INGEST_TYPE_INT64 }, { "integer", INGEST_TYPE_INT32 },
+        { "smallint", INGEST_TYPE_INT16 }, { "tinyint", INGEST_TYPE_INT8 },
+        { "bool", INGEST_TYPE_BOOLEAN },
     };
     char word[32];
     const char *p = text;
@@ -296,9 +280,10 @@ int ingest_conf_parse_coltype(const char *text, struct ingest_column_conf *col,
     word[n] = '\0';
     p += n;
     int found = 0;
-    for (size_t i = 0; i < sizeof coltype_names / sizeof coltype_names[0]; i++)
-        if (strcmp(word, coltype_names[i]) == 0) {
-            col->type = (enum ingest_coltype)i;
+    /* The primitive types of batch.h, by their Delta names. */
+    for (int t = INGEST_TYPE_BOOLEAN; t <= INGEST_TYPE_DECIMAL; t++)
+        if (strcmp(word, ingest_type_name((enum ingest_type_id)t)) == 0) {
+            col->type = (enum ingest_type_id)t;
             found = 1;
         }
     for (size_t i = 0; !found && i < sizeof aliases / sizeof aliases[0]; i++)
@@ -311,7 +296,7 @@ int ingest_conf_parse_coltype(const char *text, struct ingest_column_conf *col,
                     "unknown type '%s' (use string, long, int, short, byte, double, float, "
                     "boolean, date, timestamp, binary or decimal(p,s))", word);
     col->precision = col->scale = 0;
-    if (col->type == INGEST_COL_DECIMAL) {
+    if (col->type == INGEST_TYPE_DECIMAL) {
         int prec, scale, used = 0;
         if (sscanf(p, " ( %d , %d ) %n", &prec, &scale, &used) != 2 || used == 0)
             return fail(err, errlen, "decimal needs precision and scale: decimal(p,s)");

@@ -368,7 +368,7 @@ static int is_predicate(const struct ingest_pipeline_conf *pc, const struct inge
     if (e->kind == INGEST_EXPR_COLUMN && e->u.col.nparts == 1) {
         for (size_t i = 0; i < pc->ncolumns; i++)
             if (strcasecmp(pc->columns[i].name, e->u.col.parts[0]) == 0)
-                return pc->columns[i].type == INGEST_COL_BOOLEAN;
+                return pc->columns[i].type == INGEST_TYPE_BOOLEAN;
         return 1;   /* a transform's column: its type is known only at run time */
     }
     if (e->kind == INGEST_EXPR_UNARY && e->op != INGEST_EXPR_OP_NOT)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ingestd/batch.h"
 #include "ingestd/buf.h"
 
 /* ---- errors -------------------------------------------------------------- */
@@ -87,15 +88,9 @@ struct ingest_conf_kv {
     int   line;
 };
 
-enum ingest_coltype {
-    INGEST_COL_STRING, INGEST_COL_LONG, INGEST_COL_INT, INGEST_COL_SHORT, INGEST_COL_BYTE,
-    INGEST_COL_DOUBLE, INGEST_COL_FLOAT, INGEST_COL_BOOLEAN, INGEST_COL_DATE,
-    INGEST_COL_TIMESTAMP, INGEST_COL_BINARY, INGEST_COL_DECIMAL,
-};
-
 struct ingest_column_conf {
     char *name;
-    enum ingest_coltype type;
+    enum ingest_type_id type; /* batch.h's types: the schema is what the batches carry */
     int   precision, scale;   /* decimal(p,s) */
     int   not_null;
     int   line;
@@ -104,7 +99,6 @@ struct ingest_column_conf {
 /* "long not null", "decimal(10,2)": 0 or -INGEST_ECONFIG with a reason. */
 int ingest_conf_parse_coltype(const char *text, struct ingest_column_conf *col,
                               char *err, size_t errlen);
-const char *ingest_coltype_name(enum ingest_coltype t);
 
 struct ingest_source_ops;
 

@@ -95,7 +95,7 @@ static void test_minimal_config_gets_contract_defaults(void **state)
     assert_string_equal(d->bad_records_path, "/tmp/ck/bad_records");
     assert_int_equal(d->timestamp_epoch_unit, INGEST_EPOCH_S);
     assert_int_equal(pc->ncolumns, 3);
-    assert_int_equal(pc->columns[0].type, INGEST_COL_LONG);
+    assert_int_equal(pc->columns[0].type, INGEST_TYPE_INT64);
     assert_true(pc->columns[0].not_null);
     assert_false(pc->columns[1].not_null);
     assert_int_equal(pc->evolution, INGEST_EVOLVE_NONE);
@@ -475,12 +475,12 @@ static void test_schema_types(void **state)
                            "path = /l\n[schema]\nprice = decimal(10, 2) not null\nn = bigint\n"
                            "b = binary\nd = date\nf = float\nok = boolean\n[sink]\npath = /t\n");
     struct ingest_pipeline_conf *pc = ok_pipeline(&r);
-    assert_int_equal(pc->columns[0].type, INGEST_COL_DECIMAL);
+    assert_int_equal(pc->columns[0].type, INGEST_TYPE_DECIMAL);
     assert_int_equal(pc->columns[0].precision, 10);
     assert_int_equal(pc->columns[0].scale, 2);
     assert_true(pc->columns[0].not_null);
-    assert_int_equal(pc->columns[1].type, INGEST_COL_LONG);
-    assert_int_equal(pc->columns[5].type, INGEST_COL_BOOLEAN);
+    assert_int_equal(pc->columns[1].type, INGEST_TYPE_INT64);
+    assert_int_equal(pc->columns[5].type, INGEST_TYPE_BOOLEAN);
     release(&r);
     const char *pre = "[pipeline]\nname = a\ncheckpoint = /c\n[source]\ntype = directory\n"
                       "path = /l\n[sink]\npath = /t\n[schema]\n";
