@@ -85,4 +85,24 @@ if [ "$got" -ne "$n" ]; then
     nok "pqcheck reported $got of $n files (rc=$rc)" "$(grep -v '^{' "$T/pqcheck.out" | tail -20)"
 fi
 echo "# pqcheck: $n files in $(( $(now_ms) - t0 )) ms"
+
+# 3. A big file: 10 million rows with `make test-long`, a short one otherwise.
+#    Every value of many_rows is a function of the row number, so DuckDB checks
+#    each row against its formula (tests/readers/manyrows.mjs) without an
+#    expect file of a gigabyte.
+if [ -n "${INGESTD_TEST_LONG:-}" ]; then ROWS=10000000; else ROWS=300000; fi
+mkdir -p "$T/big"
+t0=$(now_ms)
+if PQGEN_ROWS=$ROWS timeout "$LIMIT" "$TOOLS/pqgen" many_rows "$T/big" > "$T/big.out" 2>&1; then
+    ok "pqgen writes $ROWS rows ($(sed -n 's/.*many_rows.parquet: //p' "$T/big.out"), $(( $(now_ms) - t0 )) ms)"
+else
+    nok "pqgen writes $ROWS rows" "$(tail -5 "$T/big.out")"
+fi
+out=$(timeout "$LIMIT" "$NODE" "$R/manyrows.mjs" "$T/big/many_rows.parquet" "$ROWS" 2>&1) \
+    && ok "DuckDB reads all $ROWS rows, each equal to what was written: $out" \
+    || nok "DuckDB check of the $ROWS-row file" "$out"
+"$NODE" "$R/manyrows.mjs" --mutate "$T/big/many_rows.parquet" "$T/big/mutated.parquet" >/dev/null 2>&1
+out=$("$NODE" "$R/manyrows.mjs" "$T/big/mutated.parquet" "$ROWS" 2>&1)
+[ $? -eq 1 ] && grep -q 'bad_cat=1' <<<"$out" && ok "the row check catches one changed value ($out)" \
+    || nok "row check missed a changed value" "$out"
 done_testing
