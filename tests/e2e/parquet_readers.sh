@@ -105,4 +105,42 @@ out=$(timeout "$LIMIT" "$NODE" "$R/manyrows.mjs" "$T/big/many_rows.parquet" "$RO
 out=$("$NODE" "$R/manyrows.mjs" "$T/big/mutated.parquet" "$ROWS" 2>&1)
 [ $? -eq 1 ] && grep -q 'bad_cat=1' <<<"$out" && ok "the row check catches one changed value ($out)" \
     || nok "row check missed a changed value" "$out"
+
+# 4. Our reader on files others wrote: DuckDB's (data page v2 with DELTA_* and
+#    BYTE_STREAM_SPLIT encodings, v1 with dictionaries; zstd, snappy, gzip,
+#    none) and Spark's (../shared's Delta tables, when present).  pqdump prints
+#    what our reader read; the three readers must each read exactly that.
+mkdir -p "$T/others"
+if ! "$NODE" "$R/duckwrite.mjs" "$T/others" > "$T/duckwrite.out" 2>&1; then
+    nok "DuckDB writes the files for our reader" "$(tail -5 "$T/duckwrite.out")"
+fi
+shared=$SRC/../shared/data/delta-golden
+files=()
+while IFS= read -r -d '' f; do files+=("$f"); done < <(find "$T/others" -name '*.parquet' -print0)
+if [ -d "$shared" ]; then
+    while IFS= read -r -d '' f; do files+=("$f"); done < <(find "$shared" -name '*.parquet' -print0 | sort -z)
+else
+    skip "our reader on Spark-written files" "../shared is not beside the source tree"
+fi
+pairs=() i=0
+for f in "${files[@]}"; do
+    i=$((i + 1))
+    if "$TOOLS/pqdump" "$f" > "$T/others/ours.$i.json" 2> "$T/others/ours.$i.err"; then
+        pairs+=("$f" "$T/others/ours.$i.json")
+    else
+        nok "our reader reads ${f#"$SRC/../"}" "$(cat "$T/others/ours.$i.err")"
+    fi
+done
+if [ ${#pairs[@]} -gt 0 ]; then
+    timeout "$LIMIT" "$NODE" "$R/pqcheck.mjs" "${pairs[@]}" > "$T/others.out" 2>&1
+    while IFS= read -r line; do
+        case $line in
+            "RESULT ok "*) ok "our reader reads ${line#RESULT ok } as DuckDB, arrow-rs and hyparquet do" ;;
+            "RESULT FAIL "*) nok "our reader differs from the three readers on ${line#RESULT FAIL }" \
+                                 "$(grep -v '^{' "$T/others.out" | grep -B6 -F "$line" | head -12)" ;;
+        esac
+    done < "$T/others.out"
+    n=$(grep -c '^RESULT ' "$T/others.out")
+    [ "$n" -eq $(( ${#pairs[@]} / 2 )) ] || nok "pqcheck judged $n of $(( ${#pairs[@]} / 2 )) files" "$(tail -5 "$T/others.out")"
+fi
 done_testing

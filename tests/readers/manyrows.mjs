@@ -26,7 +26,7 @@ const n = BigInt(nText);
 const db = await DuckDBInstance.create(':memory:');
 const con = await db.connect();
 await con.run('SET autoinstall_known_extensions=false');
-const src = `read_parquet('${file.replaceAll("'", "''")}', file_row_number = true)`;
+const src = `read_parquet('${file.replaceAll("'", "''")}', file_row_number = true, hive_partitioning = false)`;
 const sql = `
   SELECT count(*) AS total,
          count(*) FILTER (WHERE id <> file_row_number) AS bad_id,

@@ -216,7 +216,7 @@ function fromDuck(d, v) {
 
 async function readDuck(path, descs) {
   const { conn } = await duckConn()
-  const r = await conn.runAndReadAll(`SELECT * FROM read_parquet(${sqlStr(path)})`)
+  const r = await conn.runAndReadAll(`SELECT * FROM read_parquet(${sqlStr(path)}, hive_partitioning = false)`)
   const columns = r.columnNames()
   const raw = r.getRows()
   const byName = columns.map(n => descs.findIndex(d => d.name === n))
