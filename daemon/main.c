@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ingestd/config.h"
 #include "ingestd/daemon.h"
@@ -92,6 +93,11 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    /* Test hook: widens the start-up window so tests/e2e/signals.sh can
+     * deliver a signal inside it every time. */
+    const char *delay = getenv("INGESTD_TEST_STARTUP_DELAY_MS");
+    if (delay)
+        usleep((useconds_t)atoi(delay) * 1000);
     int c;
     while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
         switch (c) {
