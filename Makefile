@@ -17,7 +17,7 @@ DESTDIR     ?=
 CC          ?= cc
 SANITIZE    ?=
 comma       := ,
-PKGS        := rdkafka libuv libzstd libcjson libsystemd snappy zlib
+PKGS        := rdkafka libuv libzstd libcjson libsystemd snappy zlib sqlite3
 TEST_PKGS   := cmocka
 
 # A sanitizer build lives in its own tree so it never mixes objects.
@@ -30,7 +30,7 @@ SANFLAGS    := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-reco
 endif
 
 # Debian packages: what the build needs, and what the tests need on top.
-DEB_BUILD   := pkg-config librdkafka-dev libuv1-dev libzstd-dev libcjson-dev libsystemd-dev libsnappy-dev zlib1g-dev
+DEB_BUILD   := pkg-config librdkafka-dev libuv1-dev libzstd-dev libcjson-dev libsystemd-dev libsnappy-dev zlib1g-dev libsqlite3-dev
 DEB_TEST    := libcmocka-dev prometheus curl systemd python3
 
 ifeq ($(V),1)
@@ -198,7 +198,7 @@ clean:
 	rm -rf build
 
 # --- benchmarks (bench/, not timed tests) -------------------------------------
-.PHONY: bench bench-parquet
+.PHONY: bench bench-parquet bench-delta
 bench: $(LIB) $(wildcard bench/*.c)
 	@mkdir -p $(BUILD)/bench
 	$(Q)for s in bench/*.c; do \
@@ -207,5 +207,11 @@ bench: $(LIB) $(wildcard bench/*.c)
 
 bench-parquet: bench
 	$(Q)BUILD=$(BUILD) bench/run_parquet.sh
+
+# Delta log: commits/s for small appends, open time of a 10,000-commit table.
+BENCH_DIR ?= /tmp/ingestd-bench-delta
+bench-delta: bench
+	$(Q)rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR) && $(BUILD)/bench/delta_bench $(BENCH_DIR) 1000 10000; \
+	  rc=$$?; rm -rf $(BENCH_DIR); exit $$rc
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -26,15 +26,15 @@ struct pq_compressor {
     void *zctx;         /* ZSTD_CCtx, created on first use */
 };
 
-/* Returns 0, or -INGEST_ENOTSUP for a codec we do not write. */
+/* Returns 0, or INGEST_ENOTSUP for a codec we do not write. */
 int  pq_compressor_init(struct pq_compressor *c, enum pq_codec codec, int level);
 void pq_compressor_free(struct pq_compressor *c);
-/* Appends the compressed form of src to out.  Returns 0 or -INGEST_E*. */
+/* Appends the compressed form of src to out.  Returns 0 or INGEST_E*. */
 int  pq_compress(struct pq_compressor *c, const void *src, size_t len, struct ingest_buf *out);
 
 /* Decompresses src into dst, which must hold exactly dst_len bytes (the
  * page header's uncompressed size).  Untrusted input: a size mismatch or
- * corrupt stream is -INGEST_ECORRUPT, never an overrun. */
+ * corrupt stream is INGEST_ECORRUPT, never an overrun. */
 int pq_codec_decompress(enum pq_codec codec, const void *src, size_t len, void *dst,
                         size_t dst_len);
 

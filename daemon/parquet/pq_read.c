@@ -522,3 +522,55 @@ fail:
     out->schema = NULL;
     return rc;
 }
+
+int ingest_parquet_read_num_rows(const char *path, int64_t *rows, char *errbuf, size_t errlen)
+{
+    /* Only the tail is read: the footer and its length.  The footer is
+     * parsed by the normal reader over a buffer "PAR1" + footer + length +
+     * "PAR1", which is all open needs (chunks are located only when read). */
+    int rc = INGEST_ECORRUPT;
+    uint8_t *buf = NULL;
+    struct stat st;
+    uint8_t tail[8];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        set_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+        return ingest_err_from_errno(errno);
+    }
+    if (fstat(fd, &st) < 0 || st.st_size < 12 ||
+        pread(fd, tail, 8, st.st_size - 8) != 8 || memcmp(tail + 4, "PAR1", 4) != 0) {
+        set_err(errbuf, errlen, "%s: not a Parquet file", path);
+        goto out;
+    }
+    uint32_t flen = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+                    (uint32_t)tail[3] << 24;
+    if ((int64_t)flen > st.st_size - 12) {
+        set_err(errbuf, errlen, "%s: footer length %u exceeds the file", path, flen);
+        goto out;
+    }
+    if (!(buf = malloc((size_t)flen + 12))) {
+        rc = INGEST_ENOMEM;
+        set_err(errbuf, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    memcpy(buf, "PAR1", 4);
+    if (pread(fd, buf + 4, (size_t)flen + 8, st.st_size - 8 - flen) != (ssize_t)flen + 8) {
+        rc = INGEST_EIO;
+        set_err(errbuf, errlen, "%s: short read", path);
+        goto out;
+    }
+    char why[256];
+    struct ingest_parquet_reader *r = ingest_parquet_reader_open_buf(buf, (size_t)flen + 12,
+                                                                     why, sizeof why);
+    if (!r) {
+        set_err(errbuf, errlen, "%s: %s", path, why);
+        goto out;
+    }
+    *rows = (int64_t)ingest_parquet_reader_num_rows(r);
+    ingest_parquet_reader_close(r);
+    rc = 0;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}

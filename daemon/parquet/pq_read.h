@@ -78,7 +78,7 @@ struct pq_chunk {
 
 /* --- pq_read_schema.c --- */
 /* Converts fm->schema into *schema and the leaves (malloc'd array, arena
- * strings).  Returns 0 or -INGEST_E*, with a reason in err. */
+ * strings).  Returns 0 or INGEST_E*, with a reason in err. */
 int pq_schema_convert(const struct pq_file_meta *fm, struct pq_arena *a,
                       struct ingest_schema *schema, struct pq_leaf **leaves,
                       size_t *nleaves, char *err, size_t errlen);

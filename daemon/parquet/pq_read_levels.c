@@ -4,7 +4,7 @@
  *
  * A bit-packed run whose bytes are cut short by the end of the buffer
  * yields only the values wholly present; asking for more is
- * -INGEST_ECORRUPT.  Run lengths are 31-bit, so a run can claim far more
+ * INGEST_ECORRUPT.  Run lengths are 31-bit, so a run can claim far more
  * values than the page has: callers always ask for an exact count they
  * have already bounded.
  */

@@ -4,7 +4,7 @@
  *
  * Input is untrusted: every length, count and nesting level is checked
  * against the bytes that remain, and any malformation returns
- * -INGEST_ECORRUPT.  Unknown fields of any type are skipped, so files from
+ * INGEST_ECORRUPT.  Unknown fields of any type are skipped, so files from
  * newer writers still decode.  Nesting (structs, lists, maps) is limited to
  * TC_MAX_DEPTH.
  *
@@ -31,7 +31,7 @@ struct tc_in {
     int depth;
 };
 
-/* --- protocol primitives (each returns 0 or -INGEST_ECORRUPT) ----------- */
+/* --- protocol primitives (each returns 0 or INGEST_ECORRUPT) ----------- */
 int tc_varint(struct tc_in *in, uint64_t *v);
 int tc_i32(struct tc_in *in, int32_t *v);          /* zigzag varint */
 int tc_i64(struct tc_in *in, int64_t *v);
@@ -160,8 +160,8 @@ struct pq_page_header {
     } v2;
 };
 
-/* Decoders: 0 or -INGEST_ECORRUPT (malformed, required field missing) or
- * -INGEST_ENOMEM.  Allocations come from `a`. */
+/* Decoders: 0 or INGEST_ECORRUPT (malformed, required field missing) or
+ * INGEST_ENOMEM.  Allocations come from `a`. */
 int pq_decode_file_meta(struct tc_in *in, struct pq_arena *a, struct pq_file_meta *fm);
 int pq_decode_page_header(struct tc_in *in, struct pq_page_header *ph);
 int pq_decode_statistics(struct tc_in *in, struct pq_arena *a, struct pq_statistics *st);

@@ -92,6 +92,19 @@ static inline int ingest_vector_valid(const struct ingest_vector *v, size_t i)
 size_t ingest_type_width(const struct ingest_field *f);
 const char *ingest_type_name(enum ingest_type_id t);
 
+/* Gathers rows[0..n) of `in` (indices may repeat, any order) into a new
+ * batch *out with the same schema; nested columns are copied deeply.
+ * out->schema and every vector's `field` are the input's pointers
+ * (borrowed); a vector without nulls gets validity NULL; null_count is
+ * exact; a null string/list/map slot comes out as an empty range.  On
+ * success *out owns its vectors (ingest_batch_free); on failure *out is
+ * zeroed.  Returns 0, INGEST_EINVAL (an index >= in->nrows),
+ * INGEST_ERANGE (an output vector would need offsets past 2^32 - 1:
+ * more than 4 GiB of string bytes or of list entries) or INGEST_ENOMEM.
+ * Any thread. */
+int ingest_batch_take(const struct ingest_batch *in, const uint32_t *rows, size_t n,
+                      struct ingest_batch *out);
+
 /* Frees the vector's buffers and children (not the struct itself). */
 void ingest_vector_free(struct ingest_vector *v);
 /* Frees every column and the columns array; the schema is not touched. */

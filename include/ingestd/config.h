@@ -69,7 +69,7 @@ struct ingest_conf_key {
     const char *help;
 };
 
-/* Value parsers, shared by the loader and by tests.  0 or -INGEST_ECONFIG
+/* Value parsers, shared by the loader and by tests.  0 or INGEST_ECONFIG
  * with a reason in err. */
 int ingest_conf_parse_size(const char *s, int64_t *out, char *err, size_t errlen);
 int ingest_conf_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen);
@@ -96,7 +96,7 @@ struct ingest_column_conf {
     int   line;
 };
 
-/* "long not null", "decimal(10,2)": 0 or -INGEST_ECONFIG with a reason. */
+/* "long not null", "decimal(10,2)": 0 or INGEST_ECONFIG with a reason. */
 int ingest_conf_parse_coltype(const char *text, struct ingest_column_conf *col,
                               char *err, size_t errlen);
 
@@ -189,8 +189,8 @@ struct ingest_conf_load_opts {
 
 /*
  * Loads and validates the files.  On success returns 0 and *out owns a new
- * config (free with ingest_conf_free).  On failure returns -INGEST_ECONFIG
- * (or -INGEST_ENOMEM), *out is NULL and errs holds every error found.
+ * config (free with ingest_conf_free).  On failure returns INGEST_ECONFIG
+ * (or INGEST_ENOMEM), *out is NULL and errs holds every error found.
  */
 int ingest_conf_load(const char *const *files, size_t nfiles,
                      const struct ingest_conf_load_opts *opts,

@@ -13,7 +13,7 @@
  * bits kept), other BYTE_ARRAY/FLBA -> BINARY.
  *
  * The input is untrusted: every length and offset is checked and a corrupt
- * file yields -INGEST_ECORRUPT (or NULL from open) with a reason in errbuf,
+ * file yields INGEST_ECORRUPT (or NULL from open) with a reason in errbuf,
  * never a crash.  A reader may be used from any thread, by one thread at a
  * time; readers share nothing.
  */
@@ -69,11 +69,16 @@ void ingest_parquet_reader_set_max_values(struct ingest_parquet_reader *r, size_
  * order.  On success *out owns its vectors (free with ingest_batch_free);
  * out->schema is owned by the reader and valid until close.  On failure
  * *out is left empty and a reason ("column add.path: ...") is in errbuf.
- * Returns 0, -INGEST_EINVAL (bad rg), -INGEST_ECORRUPT, -INGEST_ENOTSUP
- * (an encoding or codec we do not read), -INGEST_ERANGE or -INGEST_ENOMEM. */
+ * Returns 0, INGEST_EINVAL (bad rg), INGEST_ECORRUPT, INGEST_ENOTSUP
+ * (an encoding or codec we do not read), INGEST_ERANGE or INGEST_ENOMEM. */
 int ingest_parquet_reader_read_row_group(struct ingest_parquet_reader *r, size_t rg,
                                          const char *const *columns,
                                          struct ingest_batch *out, char *errbuf,
                                          size_t errlen);
+
+/* The row count in the footer of the file at path, reading only the
+ * file's tail (for Delta adds without stats).  0, or INGEST_E* with a
+ * reason in errbuf. */
+int ingest_parquet_read_num_rows(const char *path, int64_t *rows, char *errbuf, size_t errlen);
 
 #endif

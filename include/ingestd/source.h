@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "ingestd/config.h"
+#include "ingestd/decode.h"     /* enum ingest_epoch_unit */
 
 struct ingest_source_ops {
     const char *name;                        /* value of `[source] type` */
@@ -41,7 +42,6 @@ const struct ingest_source_ops *ingest_source_lookup(const char *name);
 
 /* The directory connector's settings (connectors/directory.c). */
 enum ingest_format { INGEST_FMT_JSON, INGEST_FMT_CSV, INGEST_FMT_TEXT, INGEST_FMT_BINARY };
-enum ingest_epoch_unit { INGEST_EPOCH_S, INGEST_EPOCH_MS, INGEST_EPOCH_US };
 
 struct ingest_directory_conf {
     char   *path;
