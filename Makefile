@@ -158,7 +158,16 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(SUPPORT) $(LIB)
 # --- run / test -------------------------------------------------------------
 run: all
 	@mkdir -p var/example/landing
-	@echo "ingestd: running config/example.conf in the foreground (Ctrl-C stops it)"
+	@if [ ! -d var/example/checkpoint ]; then \
+	  cp config/samples/*.json var/example/landing/ && \
+	  echo "ingestd: seeded var/example/landing/ with the sample files of config/samples/"; fi
+	@echo "ingestd: running config/example.conf in the foreground (Ctrl-C stops it)."
+	@echo "  Drop more NDJSON files into var/example/landing/, then look at the table with"
+	@echo "    $(BIN) table info var/example/table        (add --json for scripts)"
+	@echo "    $(BIN) table history var/example/table"
+	@echo "    $(BIN) files --config config/example.conf"
+	@echo "    duckdb -c \"SELECT * FROM read_parquet('var/example/table/*/*.parquet', hive_partitioning = true)\""
+	@echo "  metrics: curl -s 127.0.0.1:9464/metrics, progress: curl -s 127.0.0.1:9464/status"
 	$(BIN) --config config/example.conf
 
 TEST_ENV = INGESTD_BIN=$(abspath $(BIN)) INGESTD_BUILD=$(abspath $(BUILD)) \

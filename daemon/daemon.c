@@ -166,6 +166,7 @@ static int start_pipeline(struct daemon *d, const struct ingest_pipeline_conf *p
     d->pipelines[d->npipelines++] = pl;
     if (d->opts->once)
         d->pending_done++;
+    ingest_pipeline_set_reset_checkpoint(pl, d->opts->reset_checkpoint);
     int rc = ingest_pipeline_start(pl, d->opts->once, on_pipeline_done, d);
     if (rc < 0) {
         INGEST_LOG_ERROR(d->log, pc->name, "pipeline failed to start",
@@ -450,8 +451,16 @@ int ingest_daemon_run(const struct ingest_daemon_opts *opts)
     INGEST_LOG_INFO(d.log, NULL, "ingestd started", INGEST_KV_STR("version", INGEST_VERSION),
                     INGEST_KV_UINT("pipelines", d.conf->npipelines),
                     INGEST_KV_STR("mode", opts->once ? "once" : "continuous"));
+    int failed = 0;
     for (size_t i = 0; i < d.conf->npipelines; i++)
-        start_pipeline(&d, d.conf->pipelines[i]);
+        failed |= start_pipeline(&d, d.conf->pipelines[i]) < 0;
+    if (failed && !opts->once) {
+        /* A pipeline that cannot start (checkpoint locked, table
+         * incompatible) is a deployment error: fail fast so the operator
+         * (or systemd) sees it, rather than run half the config. */
+        d.exit_code = 1;
+        begin_shutdown(&d, "a pipeline cannot start");
+    }
     char status[128];
     snprintf(status, sizeof status, "running %zu pipeline%s", d.npipelines,
              d.npipelines == 1 ? "" : "s");

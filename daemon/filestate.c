@@ -63,6 +63,7 @@ static const char schema_sql[] =
     " discovered_ms INTEGER NOT NULL,"
     " status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),"
     " \"offset\" INTEGER NOT NULL,"
+    " line INTEGER NOT NULL,"          /* line number at offset, for bad-record reports */
     " batch INTEGER NOT NULL,"
     " version INTEGER NOT NULL,"
     " committed_ms INTEGER NOT NULL,"
@@ -75,7 +76,7 @@ static const char schema_sql[] =
 
 /* Column order shared by every SELECT and the INSERT (see read_row). */
 #define COLS "path, size, mtime_ns, inode, discovered_ms, status, \"offset\", batch, " \
-             "version, committed_ms, reason"
+             "version, committed_ms, reason, line"
 
 /* ?1 status (ignored by SCAN_ALL), ?2 ?3 the cursor, ?4 the limit (-1: none). */
 #define SCAN_ARM(status) \
@@ -90,13 +91,13 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_GET] = "SELECT " COLS " FROM files WHERE path = ?1",
-    [ST_PUT] = "INSERT INTO files (" COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    [ST_PUT] = "INSERT INTO files (" COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                " ON CONFLICT (path) DO UPDATE SET size = excluded.size,"
                " mtime_ns = excluded.mtime_ns, inode = excluded.inode,"
                " discovered_ms = excluded.discovered_ms, status = excluded.status,"
                " \"offset\" = excluded.\"offset\", batch = excluded.batch,"
                " version = excluded.version, committed_ms = excluded.committed_ms,"
-               " reason = excluded.reason",
+               " reason = excluded.reason, line = excluded.line",
     [ST_SCAN_STATUS] = SCAN_ARM("?1") " ORDER BY discovered_ms, path LIMIT ?4",
     [ST_SCAN_ALL] = SCAN_ARM("0") " UNION ALL " SCAN_ARM("1") " UNION ALL "
                     SCAN_ARM("2") " UNION ALL " SCAN_ARM("3")
@@ -231,6 +232,8 @@ static int bind_rec(sqlite3_stmt *st, const struct ingest_file_rec *rec)
                                  SQLITE_UTF8);
     else if (rc == SQLITE_OK)
         rc = sqlite3_bind_null(st, 11);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 12, rec->line);
     return rc;
 }
 
@@ -249,6 +252,7 @@ static int read_row(sqlite3_stmt *st, struct ingest_file_rec *rec)
     rec->version = sqlite3_column_int64(st, 8);
     rec->committed_ms = sqlite3_column_int64(st, 9);
     rec->reason = (char *)sqlite3_column_text(st, 10);
+    rec->line = sqlite3_column_int64(st, 11);
     /* column_text returns NULL for a non-NULL value only when out of memory. */
     if (!rec->path || (!rec->reason && sqlite3_column_type(st, 10) != SQLITE_NULL))
         return SQLITE_NOMEM;

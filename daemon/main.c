@@ -15,6 +15,7 @@
 #include "ingestd/config.h"
 #include "ingestd/daemon.h"
 #include "ingestd/log.h"
+#include "ingestd/files_cli.h"
 #include "ingestd/table_cli.h"
 
 /* The process's one logger: the only global state, owned here. */
@@ -25,6 +26,7 @@ static void usage(FILE *out)
     fputs("usage: ingestd --config FILE [--config FILE ...] [options]\n"
           "       ingestd --check --config FILE ...\n"
           "       ingestd table info|history PATH [--json]\n"
+          "       ingestd files --config FILE [--json] [--status S]\n"
           "       ingestd --version | --help | --help-config\n"
           "\n"
           "Streaming ingestion into Delta Lake tables: watches landing directories and\n"
@@ -82,6 +84,8 @@ int main(int argc, char **argv)
     /* Subcommands that read tables need neither a config nor a loop. */
     if (argc >= 2 && strcmp(argv[1], "table") == 0)
         return ingest_table_cli(argc - 2, argv + 2, stdout, stderr);
+    if (argc >= 2 && strcmp(argv[1], "files") == 0)
+        return ingest_files_cli(argc - 1, argv + 1, stdout, stderr);
     const char **configs = calloc((size_t)argc + 1, sizeof *configs);
     size_t nconfigs = 0;
     int once = 0, check = 0, reset = 0, code = 2;

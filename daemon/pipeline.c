@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingestd/engine.h"
 #include "ingestd/error.h"
 #include "ingestd/pipeline.h"
 #include "ingestd/source.h"
@@ -85,6 +86,9 @@ struct ingest_pipeline {
 
     uv_idle_t idle;        /* defers callbacks out of start()/stop() */
     int idle_active;
+    struct ingest_engine *engine;
+    struct ingest_engine_metrics em;
+    int reset_checkpoint, start_failed, idle_closed, engine_stopped;
     ingest_pipeline_cb done_cb, stop_cb;
     void *done_ud, *stop_ud;
 };
@@ -183,6 +187,19 @@ struct ingest_pipeline *ingest_pipeline_new(uv_loop_t *loop, const struct ingest
     pl->log = log;
     if (register_metrics(pl) < 0)
         goto fail;
+    pl->em = (struct ingest_engine_metrics){
+        .read = pl->simple[C_READ], .written = pl->simple[C_WRITTEN], .bad = pl->simple[C_BAD],
+        .rescued = pl->simple[C_RESCUED], .bytes_read = pl->simple[C_BYTES_READ],
+        .files_read = pl->simple[C_FILES_READ], .table_bytes = pl->simple[C_TABLE_BYTES],
+        .table_files = pl->simple[C_TABLE_FILES], .version = pl->simple[G_TABLE_VERSION],
+        .last_commit = pl->simple[G_LAST_COMMIT], .backlog_files = pl->simple[G_BACKLOG_FILES],
+        .backlog_bytes = pl->simple[G_BACKLOG_BYTES], .paused = pl->simple[G_PAUSED],
+        .duration = pl->batch_duration,
+    };
+    for (int i = 0; i < 3; i++)
+        pl->em.batches[i] = pl->batches[i];
+    for (int i = 0; i < 5; i++)
+        pl->em.phase[i] = pl->phase_seconds[i];
     set_state(pl, INGEST_PS_STARTING);
     uv_idle_init(loop, &pl->idle);
     pl->idle.data = pl;
@@ -212,9 +229,52 @@ static void on_idle(uv_idle_t *h)
     }
 }
 
+static void on_idle_closed(uv_handle_t *h);
+#define on_idle_closed_cb on_idle_closed
+
+static void on_engine(void *ud, enum ingest_engine_event ev)
+{
+    struct ingest_pipeline *pl = ud;
+    switch (ev) {
+    case INGEST_ENGINE_RUNNING:
+        if (!pl->stopping)
+            set_state(pl, INGEST_PS_RUNNING);
+        break;
+    case INGEST_ENGINE_IDLE:
+        if (!pl->stopping)
+            set_state(pl, INGEST_PS_IDLE);
+        break;
+    case INGEST_ENGINE_FAILED:
+        if (!pl->stopping)
+            set_state(pl, INGEST_PS_FAILED);
+        break;
+    case INGEST_ENGINE_DONE:
+        if (ingest_engine_had_errors(pl->engine))
+            set_state(pl, INGEST_PS_FAILED);
+        else
+            set_state(pl, INGEST_PS_IDLE);
+        if (pl->done_cb && !pl->stopping) {
+            ingest_pipeline_cb cb = pl->done_cb;
+            pl->done_cb = NULL;
+            cb(pl, pl->done_ud);
+        }
+        break;
+    case INGEST_ENGINE_STOPPED:
+        pl->engine_stopped = 1;
+        uv_close((uv_handle_t *)&pl->idle, on_idle_closed_cb);
+        break;
+    }
+}
+
+void ingest_pipeline_set_reset_checkpoint(struct ingest_pipeline *pl, int reset)
+{
+    pl->reset_checkpoint = reset;
+}
+
 int ingest_pipeline_start(struct ingest_pipeline *pl, int once, ingest_pipeline_cb done, void *ud)
 {
     const struct ingest_pipeline_conf *pc = pl->pc;
+    char err[1024];
     pl->once = once;
     pl->done_cb = done;
     pl->done_ud = ud;
@@ -223,13 +283,23 @@ int ingest_pipeline_start(struct ingest_pipeline *pl, int once, ingest_pipeline_
                     INGEST_KV_STR("table", pc->sink.path),
                     INGEST_KV_STR("checkpoint", pc->checkpoint),
                     INGEST_KV_STR("mode", once ? "once" : "continuous"));
-    /* No batch engine is attached yet: with nothing planned the pipeline is
-     * idle, and a --once run has nothing more to do. */
-    set_state(pl, INGEST_PS_IDLE);
-    if (once) {
-        pl->idle_active = 1;
-        uv_idle_start(&pl->idle, on_idle);
+    struct ingest_engine_opts eo = {
+        .loop = pl->loop, .pc = pc, .log = pl->log, .m = &pl->em, .once = once,
+        .reset_checkpoint = pl->reset_checkpoint, .cb = on_engine, .ud = pl,
+    };
+    pl->engine = ingest_engine_start(&eo, err, sizeof err);
+    if (!pl->engine) {
+        INGEST_LOG_ERROR(pl->log, pl->name, "pipeline cannot start", INGEST_KV_STR("error", err));
+        set_state(pl, INGEST_PS_FAILED);
+        pl->start_failed = 1;
+        /* Report the failure from the loop, never from inside start(). */
+        if (once) {
+            pl->idle_active = 1;
+            uv_idle_start(&pl->idle, on_idle);
+        }
+        return INGEST_EIO;
     }
+    set_state(pl, INGEST_PS_IDLE);
     return 0;
 }
 
@@ -251,7 +321,10 @@ void ingest_pipeline_stop(struct ingest_pipeline *pl, ingest_pipeline_cb stopped
     pl->stop_ud = ud;
     set_state(pl, INGEST_PS_STOPPING);
     INGEST_LOG_INFO(pl->log, pl->name, "pipeline stopping");
-    uv_close((uv_handle_t *)&pl->idle, on_idle_closed);
+    if (pl->engine)
+        ingest_engine_stop(pl->engine);     /* closes the idle handle when stopped */
+    else
+        uv_close((uv_handle_t *)&pl->idle, on_idle_closed);
 }
 
 void ingest_pipeline_reconfigure(struct ingest_pipeline *pl, const struct ingest_pipeline_conf *pc)
@@ -264,6 +337,7 @@ void ingest_pipeline_free(struct ingest_pipeline *pl)
 {
     if (!pl)
         return;
+    ingest_engine_free(pl->engine);
     ingest_metrics_remove_label(pl->metrics, "pipeline", pl->name);
     free(pl->name);
     free(pl);
@@ -286,7 +360,8 @@ enum ingest_pipeline_state ingest_pipeline_state(const struct ingest_pipeline *p
 
 int ingest_pipeline_failed(const struct ingest_pipeline *pl)
 {
-    return pl->state == INGEST_PS_FAILED;
+    return pl->state == INGEST_PS_FAILED || pl->start_failed ||
+           (pl->engine && pl->once && ingest_engine_had_errors(pl->engine));
 }
 
 void ingest_pipeline_status_json(const struct ingest_pipeline *pl, struct ingest_buf *out)
@@ -311,7 +386,9 @@ void ingest_pipeline_status_json(const struct ingest_pipeline *pl, struct ingest
                       ingest_series_get(pl->simple[C_BAD]));
     ingest_buf_printf(out, ",\"table_version\":%.0f",
                       ingest_series_get(pl->simple[G_TABLE_VERSION]));
-    /* The last batches' progress (StreamingQueryProgress-like) joins with
-     * the batch engine; the list is there so clients can rely on its key. */
-    ingest_buf_puts(out, ",\"recent_batches\":[]}");
+    if (pl->engine)
+        ingest_engine_status_json(pl->engine, out);
+    else
+        ingest_buf_puts(out, ",\"recent_batches\":[]");
+    ingest_buf_putc(out, '}');
 }

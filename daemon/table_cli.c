@@ -172,6 +172,13 @@ static void print_info_text(const struct ingest_delta_table *tbl, const struct t
         fprintf(out, " (replayed from the checkpoint at %" PRId64 ")", s->checkpoint_version);
     fprintf(out, "\nprotocol    reader %d, writer %d\n", s->protocol.min_reader,
             s->protocol.min_writer);
+    if (s->protocol.reader_features && s->protocol.reader_features[0]) {
+        fprintf(out, "features   ");
+        for (char **f = s->protocol.reader_features; *f; f++)
+            fprintf(out, " %s", *f);
+        fprintf(out, "\n            (counts below ignore what reader features change, e.g. "
+                "rows removed by deletion vectors)\n");
+    }
     fprintf(out, "id          %s\n", s->meta.id ? s->meta.id : "-");
     if (s->meta.name)
         fprintf(out, "name        %s\n", s->meta.name);
@@ -478,8 +485,15 @@ int ingest_table_cli(int argc, char **argv, FILE *out, FILE *errf)
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
-            limit = strtoll(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+            char *end;
+            limit = strtoll(argv[++i], &end, 10);
+            if (*end || end == argv[i] || limit <= 0) {
+                fprintf(errf, "ingestd table: --limit wants a positive number, not '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             table_usage(out);
             return 0;

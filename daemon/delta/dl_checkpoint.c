@@ -313,6 +313,13 @@ int ingest_delta_checkpoint(struct ingest_delta_table *tbl, char *err, size_t er
                  tbl->log_dir);
         return INGEST_EINVAL;
     }
+    if (s->protocol.min_reader > 1 || s->protocol.min_writer > 2) {
+        /* Features such as deletion vectors live in fields this writer
+         * does not carry: its checkpoint would change the table. */
+        snprintf(err, errlen, "%s: protocol %d/%d: ingestd checkpoints only reader 1 / writer 2 "
+                 "tables", tbl->log_dir, s->protocol.min_reader, s->protocol.min_writer);
+        return INGEST_ENOTSUP;
+    }
     int64_t now = dl_now_ms(tbl->now_ms_override);
     struct dl_ckpt_cursor cur = { .expire_before = sub_sat(now, tbl->tombstone_retention_ms) };
     ingest_delta_version_name(s->version, ".checkpoint.parquet", name, sizeof name);

@@ -27,6 +27,7 @@
 
 #include "ingestd/buf.h"
 #include "ingestd/error.h"
+#include "ingestd/json.h"
 #include "dl_commit.h"
 #include "dl_fs.h"
 #include "dl_path.h"
@@ -123,7 +124,7 @@ out:
 /* The whole commit text for the next version. */
 static int render(const struct ingest_delta_table *tbl, const struct ingest_delta_commit *c,
                   const struct ingest_delta_metadata *create, const char *txn_id,
-                  struct ingest_buf *b)
+                  int64_t read_version, struct ingest_buf *b)
 {
     int64_t now = dl_now_ms(tbl->now_ms_override);
     int64_t rows = 0, bytes = 0;
@@ -138,8 +139,8 @@ static int render(const struct ingest_delta_table *tbl, const struct ingest_delt
                                                                  : "STREAMING UPDATE"));
     ingest_buf_puts(b, ",\"operationParameters\":");
     ingest_buf_puts(b, c->operation_params ? c->operation_params : "{}");
-    if (tbl->snap.version >= 0)
-        ingest_buf_printf(b, ",\"readVersion\":%" PRId64, tbl->snap.version);
+    if (read_version >= 0)
+        ingest_buf_printf(b, ",\"readVersion\":%" PRId64, read_version);
     ingest_buf_printf(b, ",\"isolationLevel\":\"Serializable\",\"isBlindAppend\":%s",
                       meta_change ? "false" : "true");
     ingest_buf_printf(b, ",\"operationMetrics\":{\"numFiles\":\"%zu\",\"numOutputRows\":\"%"
@@ -173,21 +174,59 @@ static int render(const struct ingest_delta_table *tbl, const struct ingest_delt
     return b->oom ? INGEST_ENOMEM : 0;
 }
 
-/* The exactly-once fence: is one of our txns already in the table? */
+/*
+ * The exactly-once fence.  Returns 0 when the commit may go ahead,
+ * INGEST_EEXIST when every txn of the commit is already at or past its
+ * version in the table (the batch is in), INGEST_ECONFLICT when only some
+ * are, or when another writer moved one of our appIds since `base` (the
+ * versions we started from): two writers are feeding the same appId.
+ */
 static int fenced(const struct ingest_delta_table *tbl, const struct ingest_delta_commit *c,
-                  char *err, size_t errlen)
+                  const int64_t *base, char *err, size_t errlen)
 {
+    size_t done = 0;
     for (size_t i = 0; i < c->ntxns; i++) {
-        const struct ingest_delta_txn *t = dl_snap_find_txn(&tbl->snap, c->txns[i].app_id);
-        if (t && t->version >= c->txns[i].version) {
+        int64_t have = ingest_delta_txn_version(tbl, c->txns[i].app_id);
+        if (have >= c->txns[i].version) {
+            done++;
             snprintf(err, errlen,
                      "txn %s version %" PRId64 " is already in the table (it has %" PRId64
                      " at version %" PRId64 ")",
-                     c->txns[i].app_id, c->txns[i].version, t->version, tbl->snap.version);
-            return 1;
+                     c->txns[i].app_id, c->txns[i].version, have, tbl->snap.version);
+        } else if (have != base[i]) {
+            snprintf(err, errlen,
+                     "another writer moved txn %s from %" PRId64 " to %" PRId64
+                     " while this commit (version %" PRId64 ") was prepared",
+                     c->txns[i].app_id, base[i], have, c->txns[i].version);
+            return INGEST_ECONFLICT;
         }
     }
-    return 0;
+    if (done == 0)
+        return 0;
+    if (done == c->ntxns)
+        return INGEST_EEXIST;
+    snprintf(err + strlen(err), errlen - strlen(err),
+             "; %zu of the commit's %zu txns are not: refusing a partial commit", done,
+             c->ntxns);
+    return INGEST_ECONFLICT;
+}
+
+/* A caller's JSON object text must parse before it goes into the log: one
+ * bad lineage string would otherwise make every later open fail. */
+static int valid_object(const char *text, const char *what, char *err, size_t errlen)
+{
+    if (!text)
+        return 0;
+    struct ingest_json_doc doc = { 0 };
+    char jerr[128];
+    int rc = ingest_json_parse(text, strlen(text), &doc, jerr, sizeof jerr);
+    int obj = rc == 0 && doc.root->type == INGEST_JSON_OBJECT;
+    ingest_json_doc_free(&doc);
+    if (obj)
+        return 0;
+    snprintf(err, errlen, "%s is not a JSON object%s%s", what, rc < 0 ? ": " : "",
+             rc < 0 ? jerr : "");
+    return INGEST_EINVAL;
 }
 
 static void backoff(int attempt)
@@ -210,19 +249,27 @@ int dl_commit(struct ingest_delta_table *tbl, const struct ingest_delta_commit *
     char txn_id[37], name[64];
     int max = c->max_attempts > 0 ? c->max_attempts : 200;
     int rc = INGEST_ECONFLICT;
+    int64_t *base = calloc(c->ntxns + 1, sizeof *base);
+    int64_t read_version = tbl->snap.version;
+    if (!base)
+        return INGEST_ENOMEM;
+    for (size_t i = 0; i < c->ntxns; i++)
+        base[i] = ingest_delta_txn_version(tbl, c->txns[i].app_id);
     ingest_delta_uuid(txn_id);
+    if ((rc = valid_object(c->lineage, "lineage", err, errlen)) < 0 ||
+        (rc = valid_object(c->operation_params, "operationParameters", err, errlen)) < 0)
+        goto out;
     for (int attempt = 0; attempt < max; attempt++) {
-        if (fenced(tbl, c, err, errlen)) {
-            rc = INGEST_EEXIST;
+        rc = fenced(tbl, c, base, err, errlen);
+        if (rc < 0)
             goto out;
-        }
         if (create && tbl->snap.version >= 0) {
             rc = INGEST_EEXIST;
             snprintf(err, errlen, "%s: the table was created by another writer", tbl->path);
             goto out;
         }
         int64_t v = tbl->snap.version + 1;
-        rc = render(tbl, c, create, txn_id, &text);
+        rc = render(tbl, c, create, txn_id, read_version, &text);
         if (rc < 0) {
             snprintf(err, errlen, "%s: out of memory rendering a commit", tbl->path);
             goto out;
@@ -230,10 +277,20 @@ int dl_commit(struct ingest_delta_table *tbl, const struct ingest_delta_commit *
         ingest_delta_version_name(v, ".json", name, sizeof name);
         rc = dl_publish(tbl->log_dir, name, text.data, text.len, 1, err, errlen);
         if (rc == 0) {
-            rc = dl_apply_commit(&tbl->snap, text.data, text.len, name, NULL, err, errlen);
-            if (rc < 0)
-                goto out;
-            tbl->snap.version = v;
+            /* Published: from here the commit stands whatever happens. */
+            if (dl_apply_commit(&tbl->snap, text.data, text.len, name, NULL, err, errlen) < 0) {
+                /* Only memory can fail here; rebuild the snapshot from the log. */
+                char uerr[256];
+                dl_snap_free(&tbl->snap);
+                ingest_schema_free(&tbl->schema);
+                if (dl_replay(tbl, uerr, sizeof uerr) < 0) {
+                    rc = INGEST_ENOMEM;
+                    snprintf(err, errlen, "version %" PRId64 " was committed, but the table "
+                             "handle could not be rebuilt: %s", v, uerr);
+                    goto out;
+                }
+            }
+            tbl->snap.version = v > tbl->snap.version ? v : tbl->snap.version;
             if (tbl->snap.oldest_version < 0)
                 tbl->snap.oldest_version = v;
             if (create || c->new_schema)
@@ -263,6 +320,7 @@ int dl_commit(struct ingest_delta_table *tbl, const struct ingest_delta_commit *
         backoff(attempt);
     }
 out:
+    free(base);
     ingest_buf_free(&text);
     return rc;
 }

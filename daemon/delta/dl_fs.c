@@ -81,10 +81,12 @@ int dl_publish_file(const char *tmp_path, const char *dir, const char *name, int
         snprintf(err, errlen, "%s: rename: %s", final, strerror(errno));
         goto fail;
     }
-    rc = dl_fsync_dir(dir);
-    if (rc < 0)
-        snprintf(err, errlen, "%s: fsync: %s", dir, ingest_strerror(rc));
-    return rc;
+    /* The name is published now: a failed fsync of the directory must not
+     * make the caller believe otherwise (a retry would publish the data
+     * twice).  The next fsync of the directory (the next commit's) makes
+     * the entry durable. */
+    dl_fsync_dir(dir);
+    return 0;
 fail:
     if (fd >= 0)
         close(fd);

@@ -619,9 +619,15 @@ out:
     return rc;
 }
 
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
 int dl_update(struct ingest_delta_table *tbl, struct dl_seen *seen, char *err, size_t errlen)
 {
     int changed = 0;
+again:
     for (;;) {
         struct dl_seen one = { 0 };
         int rc = read_commit(tbl, tbl->snap.version + 1, &one, err, errlen);
@@ -651,13 +657,30 @@ int dl_update(struct ingest_delta_table *tbl, struct dl_seen *seen, char *err, s
         ingest_json_doc_free(&doc);
         free(text);
         if (v > tbl->snap.version) {
+            /* Another writer may simply have committed and checkpointed since
+             * the loop above looked: then there is no hole, read on. */
+            char name[64], next[4200];
+            ingest_delta_version_name(tbl->snap.version + 1, ".json", name, sizeof name);
+            snprintf(next, sizeof next, "%s/%s", tbl->log_dir, name);
+            if (access(next, F_OK) == 0)
+                goto again;
             int64_t override = tbl->now_ms_override;
+            int old_reader = tbl->snap.protocol.min_reader, old_writer = tbl->snap.protocol.min_writer;
+            char *old_schema = tbl->snap.meta.schema_string ? strdup(tbl->snap.meta.schema_string)
+                                                            : NULL;
+            char *old_id = tbl->snap.meta.id ? strdup(tbl->snap.meta.id) : NULL;
             dl_snap_free(&tbl->snap);
             ingest_schema_free(&tbl->schema);
             int rc = dl_replay(tbl, err, errlen);
             tbl->now_ms_override = override;
-            if (seen)
-                seen->protocol = seen->metadata = 1;
+            if (seen && rc == 0) {
+                seen->protocol |= tbl->snap.protocol.min_reader != old_reader ||
+                                  tbl->snap.protocol.min_writer != old_writer;
+                seen->metadata |= !same_str(old_schema, tbl->snap.meta.schema_string) ||
+                                  !same_str(old_id, tbl->snap.meta.id);
+            }
+            free(old_schema);
+            free(old_id);
             return rc;
         }
     }

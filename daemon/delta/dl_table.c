@@ -188,6 +188,11 @@ int ingest_delta_prepare_schema(const struct ingest_delta_table *tbl,
                  tbl->path, tbl->schema_msg);
         return INGEST_ECONFLICT;
     }
+    if (m->schema_string && strstr(m->schema_string, "\"delta.invariants\"")) {
+        snprintf(err, errlen, "%s: the table has column invariants (delta.invariants), which "
+                 "ingestd does not enforce: refusing to write", tbl->path);
+        return INGEST_ECONFLICT;
+    }
     int same = m->npartition_cols == npartition_cols;
     for (size_t i = 0; same && i < npartition_cols; i++)
         same = strcasecmp(m->partition_cols[i], partition_cols[i]) == 0;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,12 +30,17 @@
 #include "dl_state.h"
 #include "dl_stats.h"
 
+#define MAX_OPEN 64
+
 struct done_file {
     char *rel;                  /* relative path, not encoded */
     struct ingest_parquet_file_info info;
 };
 
 struct part {
+    char   *key;                /* the partition values, null marked apart (see route) */
+    size_t  klen;
+    uint64_t last_use;          /* for closing the least recently used file */
     char   *dir;                /* "a=1/b=x" or "" */
     char  **values;             /* per partition column; NULL = null */
     struct ingest_parquet_writer *pw;
@@ -61,6 +67,8 @@ struct ingest_delta_writer {
     size_t  nparts, pcap;
     size_t  file_seq;
     size_t  last;                       /* partition of the previous row */
+    size_t  nopen;                      /* partitions with an open file */
+    uint64_t clock;
     struct ingest_buf key, val;         /* scratch */
 };
 
@@ -76,6 +84,7 @@ static void part_free(struct part *p, size_t nvals)
     free(p->cur_rel);
     free(p->cur_abs);
     free(p->dir);
+    free(p->key);
     if (p->values)
         for (size_t i = 0; i < nvals; i++)
             free(p->values[i]);
@@ -255,6 +264,9 @@ static int close_file(struct part *p, char *err, size_t errlen)
 static int route(struct ingest_delta_writer *w, const struct ingest_batch *b, size_t r,
                  struct part **out, char *err, size_t errlen)
 {
+    /* Rows are grouped by their values (with null marked apart), not by
+     * the directory name: a null and the string "__HIVE_DEFAULT_PARTITION__"
+     * share a directory but are different partitions. */
     struct ingest_buf *k = &w->key, *v = &w->val;
     int rc = 0;
     ingest_buf_reset(k);
@@ -267,20 +279,25 @@ static int route(struct ingest_delta_writer *w, const struct ingest_batch *b, si
                      ingest_strerror(rc));
             return rc;
         }
-        if (c)
-            ingest_buf_putc(k, '/');
         /* The protocol reads "" as null, so it is stored as null. */
-        dl_partition_dir(w->part_names[c], is_null || v->len == 0 ? NULL : v->data, k);
+        if (is_null || v->len == 0)
+            ingest_buf_append(k, "N", 2);
+        else {
+            ingest_buf_putc(k, 'V');
+            ingest_buf_append(k, v->data, v->len + 1);
+        }
     }
     if (k->oom || v->oom)
         return INGEST_ENOMEM;
     const char *key = k->data ? k->data : "";
-    if (w->last < w->nparts && strcmp(w->parts[w->last].dir, key) == 0) {
+    size_t klen = k->len;
+    if (w->last < w->nparts && w->parts[w->last].klen == klen &&
+        memcmp(w->parts[w->last].key, key, klen) == 0) {
         *out = &w->parts[w->last];
         return 0;
     }
     for (size_t i = 0; i < w->nparts; i++)
-        if (strcmp(w->parts[i].dir, key) == 0) {
+        if (w->parts[i].klen == klen && memcmp(w->parts[i].key, key, klen) == 0) {
             w->last = i;
             *out = &w->parts[i];
             return 0;
@@ -295,21 +312,33 @@ static int route(struct ingest_delta_writer *w, const struct ingest_batch *b, si
     }
     struct part *p = &w->parts[w->nparts];
     memset(p, 0, sizeof *p);
-    p->dir = strdup(key);
+    struct ingest_buf dir = INGEST_BUF_INIT;
+    p->key = malloc(klen ? klen : 1);
+    p->klen = klen;
     p->values = calloc(w->npart_cols + 1, sizeof *p->values);
-    if (!p->dir || !p->values)
+    if (!p->key || !p->values)
         goto oom;
+    memcpy(p->key, key, klen);
     for (size_t c = 0; c < w->npart_cols; c++) {
         int is_null = 0;
         ingest_buf_reset(v);
         dl_partition_value(&b->columns[w->part_cols[c]], r, v, &is_null);
         if (!is_null && v->len && !(p->values[c] = strdup(v->data)))
             goto oom;
+        if (c)
+            ingest_buf_putc(&dir, '/');
+        dl_partition_dir(w->part_names[c], p->values[c], &dir);
     }
+    if (dir.oom)
+        goto oom;
+    p->dir = dir.data ? ingest_buf_steal(&dir) : strdup("");
+    if (!p->dir)
+        goto oom;
     w->last = w->nparts++;
     *out = p;
     return 0;
 oom:
+    ingest_buf_free(&dir);
     part_free(p, w->npart_cols);
     return INGEST_ENOMEM;
 }
@@ -319,8 +348,25 @@ static int write_part(struct ingest_delta_writer *w, struct part *p,
                       const struct ingest_batch *b, char *err, size_t errlen)
 {
     int rc;
-    if (!p->pw && (rc = open_file(w, p, err, errlen)) < 0)
-        return rc;
+    p->last_use = ++w->clock;
+    if (!p->pw) {
+        /* Many partitions in one commit: keep at most MAX_OPEN files (and
+         * their row groups) open; the least recently used one is finished
+         * and a later row of its partition starts a new file. */
+        if (w->nopen >= MAX_OPEN) {
+            struct part *lru = NULL;
+            for (size_t i = 0; i < w->nparts; i++)
+                if (w->parts[i].pw && (!lru || w->parts[i].last_use < lru->last_use))
+                    lru = &w->parts[i];
+            if (lru && (rc = close_file(lru, err, errlen)) < 0)
+                return rc;
+            if (lru)
+                w->nopen--;
+        }
+        if ((rc = open_file(w, p, err, errlen)) < 0)
+            return rc;
+        w->nopen++;
+    }
     struct ingest_vector cols[w->file_schema.nfields ? w->file_schema.nfields : 1];
     for (size_t i = 0; i < w->file_schema.nfields; i++)
         cols[i] = b->columns[w->data_cols[i]];
@@ -331,8 +377,10 @@ static int write_part(struct ingest_delta_writer *w, struct part *p,
         return rc;
     }
     struct stat st;
-    if (stat(p->cur_abs, &st) == 0 && st.st_size >= w->target)
+    if (stat(p->cur_abs, &st) == 0 && st.st_size >= w->target) {
+        w->nopen--;
         return close_file(p, err, errlen);
+    }
     return 0;
 }
 
@@ -344,6 +392,17 @@ int ingest_delta_writer_write(struct ingest_delta_writer *w, const struct ingest
         snprintf(err, errlen, "batch has %zu columns, the table %zu",
                  batch->schema ? batch->schema->nfields : 0, w->schema.nfields);
         return INGEST_EINVAL;
+    }
+    for (size_t i = 0; i < w->schema.nfields; i++) {
+        const struct ingest_field *have = &batch->schema->fields[i], *want = &w->schema.fields[i];
+        if (strcasecmp(have->name, want->name) != 0 || have->type != want->type ||
+            (have->type == INGEST_TYPE_DECIMAL &&
+             (have->precision != want->precision || have->scale != want->scale))) {
+            snprintf(err, errlen, "batch column %zu is %s %s, the table's is %s %s", i,
+                     have->name, ingest_type_name(have->type), want->name,
+                     ingest_type_name(want->type));
+            return INGEST_EINVAL;
+        }
     }
     if (batch->nrows == 0)
         return 0;

@@ -41,6 +41,7 @@ struct ingest_file_rec {
     int64_t  discovered_ms;
     int      status;            /* enum ingest_file_status */
     int64_t  offset;            /* bytes planned into batches so far (resume point) */
+    int64_t  line;              /* line number at offset (1 for a new file) */
     int64_t  batch;             /* last batch that took bytes of it; -1 */
     int64_t  version;           /* table version that committed its last bytes; -1 */
     int64_t  committed_ms;      /* -1 */

@@ -36,6 +36,8 @@ struct ingest_pipeline *ingest_pipeline_new(uv_loop_t *loop, const struct ingest
                                             struct ingest_metrics *metrics,
                                             const struct ingest_log *log,
                                             char *errbuf, size_t errlen);
+/* --reset-checkpoint: set before start. */
+void ingest_pipeline_set_reset_checkpoint(struct ingest_pipeline *pl, int reset);
 /* once: process what is available, then call done.  Returns 0 or INGEST_E*. */
 int  ingest_pipeline_start(struct ingest_pipeline *pl, int once, ingest_pipeline_cb done, void *ud);
 /* Finishes or abandons the batch in flight (within drain_timeout), then

@@ -578,6 +578,129 @@ static void test_writes_refused_on_newer_protocol(void **state)
     ingest_delta_close(tbl);
 }
 
+
+static void test_hive_default_literal_is_not_null(void **state)
+{
+    (void)state;
+    char path[4200], err[512];
+    int64_t v;
+    new_table_path(path, sizeof path);
+    struct ingest_delta_table *tbl = create(path, "region", 0);
+    struct vb_table t;
+    vb_table_init(&t, ev_fields, 3);
+    const char *vals[] = { "__HIVE_DEFAULT_PARTITION__", NULL, "" };
+    for (int i = 0; i < 3; i++) {
+        vb_i64(&t.cols[0], i);
+        if (vals[i])
+            vb_str(&t.cols[1], vals[i]);
+        else
+            vb_null(&t.cols[1]);
+        vb_f64(&t.cols[2], 1);
+    }
+    vb_table_finish(&t);
+    struct ingest_delta_writer *w = ingest_delta_writer_open(tbl, NULL, err, sizeof err);
+    assert_int_equal(ingest_delta_writer_write(w, &t.batch, err, sizeof err), 0);
+    struct ingest_delta_add *adds;
+    size_t nadds;
+    assert_int_equal(ingest_delta_writer_finish(w, &adds, &nadds, err, sizeof err), 0);
+    /* The literal is its own partition; null and "" (null in Delta) share one. */
+    assert_int_equal(nadds, 2);
+    int literal = 0, nulls = 0;
+    for (size_t i = 0; i < nadds; i++) {
+        if (adds[i].part[0].value) {
+            assert_string_equal(adds[i].part[0].value, "__HIVE_DEFAULT_PARTITION__");
+            assert_int_equal(adds[i].num_records, 1);
+            literal++;
+        } else {
+            assert_int_equal(adds[i].num_records, 2);
+            nulls++;
+        }
+    }
+    assert_int_equal(literal + nulls, 2);
+    struct ingest_delta_commit c = { .adds = adds, .nadds = nadds };
+    assert_int_equal(ingest_delta_commit(tbl, &c, &v, err, sizeof err), 0);
+    for (size_t i = 0; i < nadds; i++)
+        ingest_delta_add_free(&adds[i]);
+    free(adds);
+    vb_table_free(&t);
+    ingest_delta_close(tbl);
+}
+
+static void test_writer_refuses_columns_out_of_order(void **state)
+{
+    (void)state;
+    char path[4200], err[512];
+    new_table_path(path, sizeof path);
+    struct ingest_delta_table *tbl = create(path, NULL, 0);
+    struct ingest_field swapped[] = { F("region", INGEST_TYPE_STRING, 1),
+                                      F("id", INGEST_TYPE_INT64, 0),
+                                      F("amount", INGEST_TYPE_DOUBLE, 1) };
+    struct vb_table t;
+    vb_table_init(&t, swapped, 3);
+    vb_str(&t.cols[0], "x");
+    vb_i64(&t.cols[1], 1);
+    vb_f64(&t.cols[2], 1);
+    vb_table_finish(&t);
+    struct ingest_delta_writer *w = ingest_delta_writer_open(tbl, NULL, err, sizeof err);
+    assert_int_equal(ingest_delta_writer_write(w, &t.batch, err, sizeof err), INGEST_EINVAL);
+    assert_non_null(strstr(err, "region"));
+    ingest_delta_writer_abort(w);
+    vb_table_free(&t);
+    ingest_delta_close(tbl);
+}
+
+static void test_txn_moved_by_another_writer_conflicts(void **state)
+{
+    (void)state;
+    char path[4200], err[512];
+    int64_t v;
+    new_table_path(path, sizeof path);
+    struct ingest_delta_table *a = create(path, NULL, 0);
+    struct ingest_delta_table *b = reopen(path);
+    /* b takes kafka/t/3 to 150; stale a then tries 200 from its base -1. */
+    assert_int_equal(append(b, 0, 1, "kafka/t/3", 150, &v, err, sizeof err), 0);
+    assert_int_equal(append(a, 1, 1, "kafka/t/3", 200, &v, err, sizeof err), INGEST_ECONFLICT);
+    assert_non_null(strstr(err, "another writer moved txn kafka/t/3"));
+    /* With the handle caught up, 200 follows 150 normally. */
+    assert_int_equal(append(a, 1, 1, "kafka/t/3", 200, &v, err, sizeof err), 0);
+    ingest_delta_close(a);
+    ingest_delta_close(b);
+}
+
+static void test_partially_fenced_commit_is_refused(void **state)
+{
+    (void)state;
+    char path[4200], err[512];
+    int64_t v;
+    new_table_path(path, sizeof path);
+    struct ingest_delta_table *tbl = create(path, NULL, 0);
+    assert_int_equal(append(tbl, 0, 1, "t/3", 250, &v, err, sizeof err), 0);
+    struct ingest_delta_txn txns[] = { { (char *)"t/3", 200, -1 }, { (char *)"t/4", 200, -1 } };
+    struct ingest_delta_commit c = { .txns = txns, .ntxns = 2 };
+    assert_int_equal(ingest_delta_commit(tbl, &c, &v, err, sizeof err), INGEST_ECONFLICT);
+    assert_int_equal(ingest_delta_txn_version(tbl, "t/4"), -1);
+    struct ingest_delta_txn only4 = { (char *)"t/4", 200, -1 };
+    struct ingest_delta_commit c4 = { .txns = &only4, .ntxns = 1 };
+    assert_int_equal(ingest_delta_commit(tbl, &c4, &v, err, sizeof err), 0);
+    ingest_delta_close(tbl);
+}
+
+static void test_bad_lineage_is_refused_before_publishing(void **state)
+{
+    (void)state;
+    char path[4200], err[512], v1[4300];
+    int64_t v;
+    new_table_path(path, sizeof path);
+    struct ingest_delta_table *tbl = create(path, NULL, 0);
+    struct ingest_delta_commit c = { .lineage = "{\"files\":[\"a.json\",\"b.js" };
+    assert_int_equal(ingest_delta_commit(tbl, &c, &v, err, sizeof err), INGEST_EINVAL);
+    assert_non_null(strstr(err, "lineage"));
+    version_path(path, 1, ".json", v1, sizeof v1);
+    assert_int_not_equal(access(v1, F_OK), 0);
+    ingest_delta_close(tbl);
+    ingest_delta_close(reopen(path));
+}
+
 /* ---- Spark's tables ---------------------------------------------------------- */
 
 static const char *golden(const char *name, char *buf, size_t len)
@@ -699,6 +822,11 @@ int main(void)
         cmocka_unit_test(test_partitioned_files_and_encoded_paths),
         cmocka_unit_test(test_crash_before_commit_leaves_orphans_only),
         cmocka_unit_test(test_writes_refused_on_newer_protocol),
+        cmocka_unit_test(test_hive_default_literal_is_not_null),
+        cmocka_unit_test(test_writer_refuses_columns_out_of_order),
+        cmocka_unit_test(test_txn_moved_by_another_writer_conflicts),
+        cmocka_unit_test(test_partially_fenced_commit_is_refused),
+        cmocka_unit_test(test_bad_lineage_is_refused_before_publishing),
         cmocka_unit_test(test_golden_tables_open),
         cmocka_unit_test(test_golden_partition_values_are_read_as_logged),
     };
