@@ -1,6 +1,6 @@
 /*
- * decode_int.h - private to the NDJSON decoder: the token scanners and the
- * value conversions of decode_value.c, used by decode_json.c.
+ * decode_int.h - private to the NDJSON decoder: the token scanners and
+ * value conversions of decode_value.c, and the decoder's state.
  *
  * A line is scanned in place, never copied: a token is a span of the
  * caller's buffer plus what the scanner learnt on the way (a string's
@@ -10,12 +10,24 @@
  * nesting) and on a syntax error return NULL with where and what in the
  * struct scan; conversions return 0 or one of the DEC_* failure kinds,
  * which the decoder turns into "column x: ..." reasons.
+ *
+ * The second half is the decoder's private state, shared by the file that
+ * builds rows (decode_json.c) and the one that writes a value into its
+ * column (decode_value.c).
  */
 #ifndef INGESTD_DECODE_INT_H
 #define INGESTD_DECODE_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "ingestd/batch.h"
+#include "ingestd/decode.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define DEC_MAX_DEPTH 512       /* nesting accepted inside one value */
 
@@ -70,6 +82,46 @@ enum {
 /* Scanners.  p is where the token starts (after the opening quote for a
  * string); they return the first byte after it, or NULL with s->err set. */
 const char *dec_scan_string(struct scan *s, const char *p, struct str_tok *t);
+
+/* The first byte at or after p that is '"', '\\', < 0x20 or >= 0x80; lim
+ * if none.  Reads only below lim, sixteen bytes at a time where it can. */
+static inline const char *dec_find_special(const char *p, const char *lim)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (lim - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* Signed compare: bytes >= 0x80 are negative, so "< 0x20" takes them too. */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                 _mm_cmplt_epi8(x, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+#endif
+    for (; p < lim; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            return p;
+    }
+    return lim;
+}
+
+/* dec_scan_string with the common case inline: plain ASCII up to the
+ * closing quote. */
+static inline const char *dec_string(struct scan *s, const char *p, struct str_tok *t)
+{
+    const char *q = dec_find_special(p, s->lim);
+    if (DEC_LIKELY(q < s->end && *q == '"')) {
+        t->p = p;
+        t->n = (size_t)(q - p);
+        t->esc = 0;
+        return q + 1;
+    }
+    return dec_scan_string(s, p, t);
+}
 const char *dec_scan_number(struct scan *s, const char *p, struct num_tok *t);
 /* Any JSON value, fully validated (strings, numbers, literals, nesting up
  * to DEC_MAX_DEPTH). */
@@ -100,5 +152,100 @@ int dec_str_timestamp(const char *p, size_t n, int64_t *us);
 /* Standard base64, padded or not, into out (room for n / 4 * 3 + 2);
  * *outn gets the byte count. */
 int dec_base64(const char *p, size_t n, uint8_t *out, size_t *outn);
+
+/* --- the decoder and its columns ------------------------------------------------ */
+
+/* decode_json.c owns the decoder and builds rows; decode_value.c converts
+ * one value into its column (dec_column_value).  The row being built is
+ * row nrows of every column: see decode_json.c. */
+
+#define DEC_NPRED    64             /* key positions remembered per line */
+#define DEC_MIN_DATA 4096           /* first string buffer of a column */
+#define DEC_PUT_NULL 16             /* dec_column_value: the value was JSON null */
+
+/* A column's state in the row being built; DEC_ST_FAIL + a DEC_* kind for
+ * a value that did not convert. */
+enum { DEC_ST_UNSET, DEC_ST_SET, DEC_ST_NULL, DEC_ST_FAIL };
+
+struct dec_col {
+    const struct ingest_field *field;
+    const char *name;
+    size_t name_len;
+    uint8_t type, width, nullable;
+    uint8_t plain;                  /* name needs no JSON escaping: predictable by memcmp */
+    uint8_t pat[16];                /* name + '"' when that fits: one 16-byte compare */
+    uint32_t pat_mask;              /* its bytes, as movemask bits; 0: does not fit */
+    uint8_t *values;                /* fixed width: rcap values */
+    uint32_t *offsets;              /* string/binary: rcap + 1 */
+    char *data;
+    size_t dcap;
+    uint8_t *validity;              /* NULL until the first null; unused bits are 1 */
+    size_t null_count;
+    size_t dhint;                   /* string bytes of the last batch taken */
+    const char *fkey, *fval;        /* the failed member of this row (rescue) */
+    size_t fkey_n, fval_n;
+};
+
+struct resc_ent {
+    const char *k, *v;
+    size_t kn, vn;
+};
+
+struct ingest_decoder {
+    const struct ingest_schema *schema;
+    struct dec_col *cols;
+    size_t ncols;
+    int rescued;                    /* column index or -1 */
+    int rescue_unknown;
+    int epoch_unit;
+    size_t max_line;
+    size_t nrows, rcap, rhint;
+    uint8_t *state;                 /* per column, this row */
+    uint32_t *by_name, *by_fold;    /* column + 1, 0 = empty slot */
+    size_t hmask;
+    int32_t pred[DEC_NPRED];
+    char *keybuf;                   /* an unescaped key; 6 * longest name */
+    size_t keybuf_len;
+    char *scratch;                  /* an unescaped value for date/time/decimal */
+    size_t scratch_cap;
+    struct resc_ent *resc;          /* rescued members of this row */
+    size_t nresc, resc_cap;
+    char reason[512];
+    struct ingest_decode_stats stats;
+};
+
+/* Room for string bytes up to `need`: INGEST_ERANGE past 4 GiB (offsets
+ * are uint32), else 0 or INGEST_ENOMEM. */
+int dec_grow_data(struct dec_col *c, size_t need);
+
+static inline int dec_reserve(struct dec_col *c, size_t at, size_t n)
+{
+    if (DEC_UNLIKELY(c->dcap - at < n))
+        return dec_grow_data(c, at + n);
+    return 0;
+}
+
+/* Ends the row's value of a string/binary column n bytes after its start. */
+static inline void dec_end_bytes(struct dec_col *c, size_t row, size_t n)
+{
+    c->offsets[row + 1] = c->offsets[row] + (uint32_t)n;
+}
+
+static inline int dec_put_bytes(struct dec_col *c, size_t row, const void *p, size_t n)
+{
+    size_t at = c->offsets[row];
+    int rc = dec_reserve(c, at, n);
+    if (DEC_UNLIKELY(rc))
+        return rc;
+    memcpy(c->data + at, p, n);
+    dec_end_bytes(c, row, n);
+    return 0;
+}
+
+/* The value at p for column c, written into row d->nrows.  Returns the
+ * byte after it, or NULL on a syntax error (s->err); *rc is 0,
+ * DEC_PUT_NULL, a DEC_* failure kind or INGEST_E*. */
+const char *dec_column_value(struct ingest_decoder *d, struct scan *s, struct dec_col *c,
+                             const char *p, int *rc);
 
 #endif

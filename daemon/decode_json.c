@@ -43,57 +43,7 @@
 #include "ingestd/decode.h"
 #include "ingestd/error.h"
 
-#define NPRED        64             /* key positions remembered per line */
 #define MIN_ROWS     256
-#define MIN_DATA     4096
-#define PUT_NULL     16             /* value was JSON null (not a failure kind) */
-
-enum { ST_UNSET, ST_SET, ST_NULL, ST_FAIL };   /* ST_FAIL + DEC_* kind */
-
-struct dcol {
-    const struct ingest_field *field;
-    const char *name;
-    size_t name_len;
-    uint8_t type, width, nullable;
-    uint8_t plain;                  /* name needs no JSON escaping: predictable by memcmp */
-    uint8_t *values;                /* fixed width: rcap values */
-    uint32_t *offsets;              /* string/binary: rcap + 1 */
-    char *data;
-    size_t dcap;
-    uint8_t *validity;              /* NULL until the first null; unused bits are 1 */
-    size_t null_count;
-    size_t dhint;                   /* string bytes of the last batch taken */
-    const char *fkey, *fval;        /* the failed member of this row (rescue) */
-    size_t fkey_n, fval_n;
-};
-
-struct resc_ent {
-    const char *k, *v;
-    size_t kn, vn;
-};
-
-struct ingest_decoder {
-    const struct ingest_schema *schema;
-    struct dcol *cols;
-    size_t ncols;
-    int rescued;                    /* column index or -1 */
-    int rescue_unknown;
-    int epoch_unit;
-    size_t max_line;
-    size_t nrows, rcap, rhint;
-    uint8_t *state;                 /* per column, this row */
-    uint32_t *by_name, *by_fold;    /* column + 1, 0 = empty slot */
-    size_t hmask;
-    int32_t pred[NPRED];
-    char *keybuf;                   /* an unescaped key; 6 * longest name */
-    size_t keybuf_len;
-    char *scratch;                  /* an unescaped value for date/time/decimal */
-    size_t scratch_cap;
-    struct resc_ent *resc;          /* rescued members of this row */
-    size_t nresc, resc_cap;
-    char reason[512];
-    struct ingest_decode_stats stats;
-};
 
 /* --- schema lookup ----------------------------------------------------------------- */
 
@@ -128,12 +78,12 @@ static int fold_equal(const char *a, const char *b, size_t n)
 static int lookup(const struct ingest_decoder *d, const char *k, size_t n)
 {
     for (size_t i = hash_key(k, n, 0) & d->hmask; d->by_name[i]; i = (i + 1) & d->hmask) {
-        const struct dcol *c = &d->cols[d->by_name[i] - 1];
+        const struct dec_col *c = &d->cols[d->by_name[i] - 1];
         if (c->name_len == n && memcmp(c->name, k, n) == 0)
             return (int)(d->by_name[i] - 1);
     }
     for (size_t i = hash_key(k, n, 1) & d->hmask; d->by_fold[i]; i = (i + 1) & d->hmask) {
-        const struct dcol *c = &d->cols[d->by_fold[i] - 1];
+        const struct dec_col *c = &d->cols[d->by_fold[i] - 1];
         if (c->name_len == n && fold_equal(c->name, k, n))
             return (int)(d->by_fold[i] - 1);
     }
@@ -144,10 +94,10 @@ static int lookup(const struct ingest_decoder *d, const char *k, size_t n)
  * folds to the same name (the first in schema order wins). */
 static void table_add(struct ingest_decoder *d, uint32_t *tab, size_t ci, int fold)
 {
-    const struct dcol *c = &d->cols[ci];
+    const struct dec_col *c = &d->cols[ci];
     size_t i = hash_key(c->name, c->name_len, fold) & d->hmask;
     for (; tab[i]; i = (i + 1) & d->hmask) {
-        const struct dcol *o = &d->cols[tab[i] - 1];
+        const struct dec_col *o = &d->cols[tab[i] - 1];
         if (fold && o->name_len == c->name_len && fold_equal(o->name, c->name, c->name_len))
             return;
     }
@@ -259,7 +209,7 @@ struct ingest_decoder *ingest_decoder_new(const struct ingest_decode_opts *o, ch
         goto nomem;
     size_t longest = 0;
     for (size_t i = 0; i < d->ncols; i++) {
-        struct dcol *c = &d->cols[i];
+        struct dec_col *c = &d->cols[i];
         c->field = &sc->fields[i];
         c->name = c->field->name;
         c->name_len = strlen(c->name);
@@ -267,6 +217,11 @@ struct ingest_decoder *ingest_decoder_new(const struct ingest_decode_opts *o, ch
         c->width = (uint8_t)ingest_type_width(c->field);
         c->nullable = c->field->nullable != 0;
         c->plain = name_is_plain(c->name, c->name_len);
+        if (c->plain && c->name_len < 16) {
+            memcpy(c->pat, c->name, c->name_len);
+            c->pat[c->name_len] = '"';
+            c->pat_mask = (1u << (c->name_len + 1)) - 1;
+        }
         if (c->name_len > longest)
             longest = c->name_len;
     }
@@ -278,7 +233,7 @@ struct ingest_decoder *ingest_decoder_new(const struct ingest_decode_opts *o, ch
     d->keybuf_len = 6 * longest + 6;
     if (!(d->keybuf = malloc(d->keybuf_len)))
         goto nomem;
-    for (size_t k = 0; k < NPRED; k++)
+    for (size_t k = 0; k < DEC_NPRED; k++)
         d->pred[k] = -1;
     return d;
 nomem:
@@ -290,7 +245,7 @@ nomem:
 static void free_columns(struct ingest_decoder *d)
 {
     for (size_t i = 0; i < d->ncols; i++) {
-        struct dcol *c = &d->cols[i];
+        struct dec_col *c = &d->cols[i];
         free(c->values);
         free(c->offsets);
         free(c->data);
@@ -329,7 +284,7 @@ static int grow_rows(struct ingest_decoder *d)
     if (cap < MIN_ROWS)
         cap = MIN_ROWS;
     for (size_t i = 0; i < d->ncols; i++) {
-        struct dcol *c = &d->cols[i];
+        struct dec_col *c = &d->cols[i];
         if (c->width) {
             void *v = realloc(c->values, cap * c->width);
             if (!v)
@@ -344,7 +299,7 @@ static int grow_rows(struct ingest_decoder *d)
             c->offsets = o;
             if (!c->data) {
                 size_t dcap = c->dhint + c->dhint / 4;
-                dcap = dcap < MIN_DATA ? MIN_DATA : dcap > UINT32_MAX ? UINT32_MAX : dcap;
+                dcap = dcap < DEC_MIN_DATA ? DEC_MIN_DATA : dcap > UINT32_MAX ? UINT32_MAX : dcap;
                 if (!(c->data = malloc(dcap)))
                     return INGEST_ENOMEM;
                 c->dcap = dcap;
@@ -361,274 +316,6 @@ static int grow_rows(struct ingest_decoder *d)
     }
     d->rcap = cap;
     return 0;
-}
-
-/* Room for string bytes up to `need`; offsets are uint32, so 4 GiB is the end. */
-static int grow_data(struct dcol *c, size_t need)
-{
-    if (need > UINT32_MAX)
-        return INGEST_ERANGE;
-    size_t cap = c->dcap ? c->dcap : MIN_DATA;
-    while (cap < need)
-        cap *= 2;
-    if (cap > UINT32_MAX)
-        cap = UINT32_MAX;
-    char *p = realloc(c->data, cap);
-    if (!p)
-        return INGEST_ENOMEM;
-    c->data = p;
-    c->dcap = cap;
-    return 0;
-}
-
-static inline int reserve_data(struct dcol *c, size_t at, size_t n)
-{
-    if (DEC_UNLIKELY(c->dcap - at < n))
-        return grow_data(c, at + n);
-    return 0;
-}
-
-/* The row's value of a string/binary column: bytes [at, at + n). */
-static inline void end_bytes(struct dcol *c, size_t row, size_t n)
-{
-    c->offsets[row + 1] = c->offsets[row] + (uint32_t)n;
-}
-
-static inline int put_bytes(struct dcol *c, size_t row, const void *p, size_t n)
-{
-    size_t at = c->offsets[row];
-    int rc = reserve_data(c, at, n);
-    if (DEC_UNLIKELY(rc))
-        return rc;
-    memcpy(c->data + at, p, n);
-    end_bytes(c, row, n);
-    return 0;
-}
-
-#define STORE(c, row, T, x) (((T *)(void *)(c)->values)[row] = (T)(x))
-
-/* --- values ------------------------------------------------------------------------ */
-
-static int put_decimal(struct dcol *c, size_t row, __int128 x)
-{
-    if (c->width == 8) {
-        STORE(c, row, int64_t, x);
-    } else {
-        /* 16 bytes little-endian two's complement, whatever the host order. */
-        unsigned __int128 u = (unsigned __int128)x;
-        uint8_t *o = c->values + row * 16;
-        for (int i = 0; i < 16; i++, u >>= 8)
-            o[i] = (uint8_t)u;
-    }
-    return 0;
-}
-
-static int put_integer(struct dcol *c, size_t row, const struct num_tok *t)
-{
-    int64_t v;
-    int rc = dec_num_int64(t, &v);
-    if (rc)
-        return rc;
-    switch (c->type) {
-    case INGEST_TYPE_INT64: STORE(c, row, int64_t, v); return 0;
-    case INGEST_TYPE_INT32:
-        if (v < INT32_MIN || v > INT32_MAX)
-            return DEC_RANGE;
-        STORE(c, row, int32_t, v);
-        return 0;
-    case INGEST_TYPE_INT16:
-        if (v < INT16_MIN || v > INT16_MAX)
-            return DEC_RANGE;
-        STORE(c, row, int16_t, v);
-        return 0;
-    default:
-        if (v < INT8_MIN || v > INT8_MAX)
-            return DEC_RANGE;
-        STORE(c, row, int8_t, v);
-        return 0;
-    }
-}
-
-static int put_number(struct ingest_decoder *d, struct dcol *c, size_t row,
-                      const struct num_tok *t)
-{
-    int rc;
-    switch (c->type) {
-    case INGEST_TYPE_INT64: case INGEST_TYPE_INT32: case INGEST_TYPE_INT16: case INGEST_TYPE_INT8:
-        return put_integer(c, row, t);
-    case INGEST_TYPE_DOUBLE: case INGEST_TYPE_FLOAT: {
-        double x;
-        if ((rc = dec_num_double(t, &x)))
-            return rc;
-        if (c->type == INGEST_TYPE_DOUBLE) {
-            STORE(c, row, double, x);
-        } else {
-            float f = (float)x;
-            if (isinf(f))               /* a finite double past FLT_MAX */
-                return DEC_RANGE;
-            STORE(c, row, float, f);
-        }
-        return 0;
-    }
-    case INGEST_TYPE_DECIMAL: {
-        __int128 x;
-        if ((rc = dec_num_decimal(t, c->field->precision, c->field->scale, &x)))
-            return rc;
-        return put_decimal(c, row, x);
-    }
-    case INGEST_TYPE_TIMESTAMP: {
-        int64_t us;
-        if ((rc = dec_num_epoch(t, d->epoch_unit, &us)))
-            return rc;
-        STORE(c, row, int64_t, us);
-        return 0;
-    }
-    case INGEST_TYPE_STRING:
-        return put_bytes(c, row, t->p, (size_t)(t->e - t->p));
-    default:
-        return DEC_BAD;
-    }
-}
-
-/* Unescaped text of a string token for a conversion: the token itself
- * when it has no escape, else a copy in d->scratch. */
-static int text_of(struct ingest_decoder *d, const struct str_tok *t, const char **p, size_t *n)
-{
-    if (!t->esc) {
-        *p = t->p;
-        *n = t->n;
-        return 0;
-    }
-    if (d->scratch_cap < t->n) {
-        char *s = realloc(d->scratch, t->n);
-        if (!s)
-            return INGEST_ENOMEM;
-        d->scratch = s;
-        d->scratch_cap = t->n;
-    }
-    *p = d->scratch;
-    *n = dec_unescape(t->p, t->n, d->scratch);
-    return 0;
-}
-
-static int put_binary(struct dcol *c, size_t row, const struct str_tok *t)
-{
-    size_t at = c->offsets[row], n = t->n, out;
-    int rc = reserve_data(c, at, n + 2);
-    if (rc)
-        return rc;
-    const char *src = t->p;
-    if (t->esc) {       /* base64 behind "\/" escapes: unescape, then decode in place */
-        n = dec_unescape(t->p, t->n, c->data + at);
-        src = c->data + at;
-    }
-    if ((rc = dec_base64(src, n, (uint8_t *)c->data + at, &out)))
-        return rc;
-    end_bytes(c, row, out);
-    return 0;
-}
-
-static int put_string(struct ingest_decoder *d, struct dcol *c, size_t row,
-                      const struct str_tok *t)
-{
-    const char *p;
-    size_t n;
-    int rc;
-    switch (c->type) {
-    case INGEST_TYPE_STRING:
-        if (DEC_LIKELY(!t->esc))
-            return put_bytes(c, row, t->p, t->n);
-        if ((rc = reserve_data(c, c->offsets[row], t->n)))
-            return rc;
-        end_bytes(c, row, dec_unescape(t->p, t->n, c->data + c->offsets[row]));
-        return 0;
-    case INGEST_TYPE_BINARY:
-        return put_binary(c, row, t);
-    case INGEST_TYPE_TIMESTAMP: {
-        int64_t us;
-        if ((rc = text_of(d, t, &p, &n)) || (rc = dec_str_timestamp(p, n, &us)))
-            return rc;
-        STORE(c, row, int64_t, us);
-        return 0;
-    }
-    case INGEST_TYPE_DATE: {
-        int32_t days;
-        if ((rc = text_of(d, t, &p, &n)) || (rc = dec_str_date(p, n, &days)))
-            return rc;
-        STORE(c, row, int32_t, days);
-        return 0;
-    }
-    case INGEST_TYPE_DECIMAL: {
-        __int128 x;
-        if ((rc = text_of(d, t, &p, &n)) ||
-            (rc = dec_str_decimal(p, n, c->field->precision, c->field->scale, &x)))
-            return rc;
-        return put_decimal(c, row, x);
-    }
-    default:
-        return DEC_BAD;
-    }
-}
-
-static int put_literal(struct dcol *c, size_t row, int truth)
-{
-    if (c->type == INGEST_TYPE_BOOLEAN) {
-        STORE(c, row, uint8_t, truth);
-        return 0;
-    }
-    if (c->type == INGEST_TYPE_STRING)
-        return truth ? put_bytes(c, row, "true", 4) : put_bytes(c, row, "false", 5);
-    return DEC_BAD;
-}
-
-/* The value at p for column c.  Returns the byte after it, or NULL on a
- * syntax error (s->err); *rc is 0, PUT_NULL, a DEC_* kind or INGEST_E*. */
-static const char *column_value(struct ingest_decoder *d, struct scan *s, struct dcol *c,
-                                const char *p, int *rc)
-{
-    size_t row = d->nrows;
-    const char *end = s->end, *q;
-    switch (*p) {
-    case '"': {
-        struct str_tok t;
-        if ((q = dec_scan_string(s, p + 1, &t)))
-            *rc = put_string(d, c, row, &t);
-        return q;
-    }
-    case 't':
-        if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
-            *rc = put_literal(c, row, 1);
-            return p + 4;
-        }
-        break;
-    case 'f':
-        if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
-            *rc = put_literal(c, row, 0);
-            return p + 5;
-        }
-        break;
-    case 'n':
-        if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
-            *rc = PUT_NULL;
-            return p + 4;
-        }
-        break;
-    case '{': case '[':
-        if ((q = dec_skip_value(s, p)))
-            *rc = c->type == INGEST_TYPE_STRING ? put_bytes(c, row, p, (size_t)(q - p)) : DEC_BAD;
-        return q;
-    default:
-        if (*p == '-' || (unsigned)(*p - '0') < 10) {
-            struct num_tok t;
-            if ((q = dec_scan_number(s, p, &t)))
-                *rc = put_number(d, c, row, &t);
-            return q;
-        }
-        break;
-    }
-    s->err_at = p;
-    s->err = "expected a value";
-    return NULL;
 }
 
 /* --- rows -------------------------------------------------------------------------- */
@@ -661,9 +348,9 @@ static int put_rescued(struct ingest_decoder *d, size_t row)
         }
     for (size_t i = 0; i < n; i++)
         total += e[i].kn + e[i].vn + 2;
-    struct dcol *c = &d->cols[d->rescued];
+    struct dec_col *c = &d->cols[d->rescued];
     size_t at = c->offsets[row];
-    int rc = reserve_data(c, at, total);
+    int rc = dec_reserve(c, at, total);
     if (rc)
         return rc;
     char *o = c->data + at;
@@ -678,12 +365,12 @@ static int put_rescued(struct ingest_decoder *d, size_t row)
         o += e[i].vn;
     }
     *o++ = '}';
-    end_bytes(c, row, (size_t)(o - (c->data + at)));
-    d->state[d->rescued] = ST_SET;
+    dec_end_bytes(c, row, (size_t)(o - (c->data + at)));
+    d->state[d->rescued] = DEC_ST_SET;
     return 0;
 }
 
-static void conv_reason(struct ingest_decoder *d, const struct dcol *c, int kind)
+static void conv_reason(struct ingest_decoder *d, const struct dec_col *c, int kind)
 {
     static const char *const not_a[] = {
         [INGEST_TYPE_BOOLEAN] = "not a boolean",       [INGEST_TYPE_INT8] = "not an integer",
@@ -723,36 +410,36 @@ static int finish_row(struct ingest_decoder *d)
     size_t row = d->nrows;
     int rc;
     for (size_t i = 0; i < d->ncols; i++) {
-        struct dcol *c = &d->cols[i];
+        struct dec_col *c = &d->cols[i];
         int st = d->state[i];
-        if (st == ST_SET)
+        if (st == DEC_ST_SET)
             continue;
-        if (st >= ST_FAIL && (d->rescued < 0 || !c->nullable)) {
-            conv_reason(d, c, st - ST_FAIL);
+        if (st >= DEC_ST_FAIL && (d->rescued < 0 || !c->nullable)) {
+            conv_reason(d, c, st - DEC_ST_FAIL);
             return 1;
         }
         if (!c->nullable && (int)i != d->rescued) {
             snprintf(d->reason, sizeof d->reason, "column %s: %s in a not null column", c->name,
-                     st == ST_NULL ? "null" : "no value");
+                     st == DEC_ST_NULL ? "null" : "no value");
             return 1;
         }
-        if (st >= ST_FAIL && (rc = resc_add(d, c->fkey, c->fkey_n, c->fval, c->fval_n)))
+        if (st >= DEC_ST_FAIL && (rc = resc_add(d, c->fkey, c->fkey_n, c->fval, c->fval_n)))
             return rc;
     }
     if (d->nresc && (rc = put_rescued(d, row)))
         return rc;
     /* Nulls last: a bitmap may still need allocating, and nothing may fail after a bit is cleared. */
     for (size_t i = 0; i < d->ncols; i++) {
-        struct dcol *c = &d->cols[i];
-        if (d->state[i] != ST_SET && !c->validity) {
+        struct dec_col *c = &d->cols[i];
+        if (d->state[i] != DEC_ST_SET && !c->validity) {
             if (!(c->validity = malloc((d->rcap + 7) / 8)))
                 return INGEST_ENOMEM;
             memset(c->validity, 0xff, (d->rcap + 7) / 8);
         }
     }
     for (size_t i = 0; i < d->ncols; i++) {
-        struct dcol *c = &d->cols[i];
-        if (d->state[i] == ST_SET)
+        struct dec_col *c = &d->cols[i];
+        if (d->state[i] == DEC_ST_SET)
             continue;
         c->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
         c->null_count++;
@@ -780,21 +467,35 @@ static inline const char *ws(const char *p, const char *end)
     return p;
 }
 
+/* Whether the key at p (after its opening quote) is exactly c's plain
+ * name.  The 16-byte compare may look past the line's end (up to lim):
+ * the line's terminator is a control character, which no plain name and
+ * no quote matches, so a match never crosses it. */
+static inline int key_is(const struct dec_col *c, const char *p, const struct scan *s)
+{
+#if defined(__SSE2__)
+    if (c->pat_mask && s->lim - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)c->pat);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+        return (eq & c->pat_mask) == c->pat_mask;
+    }
+#endif
+    return (size_t)(s->end - p) > c->name_len && p[c->name_len] == '"' &&
+           memcmp(p, c->name, c->name_len) == 0;
+}
+
 /* The key at p (after its opening quote): its column or -1, and the byte
  * after the closing quote, or NULL on a syntax error. */
 static const char *member_key(struct ingest_decoder *d, struct scan *s, const char *p, unsigned k,
                               int *ci)
 {
-    if (k < NPRED && d->pred[k] >= 0) {
-        const struct dcol *c = &d->cols[d->pred[k]];
-        if ((size_t)(s->end - p) > c->name_len && p[c->name_len] == '"' &&
-            memcmp(p, c->name, c->name_len) == 0) {
-            *ci = d->pred[k];
-            return p + c->name_len + 1;
-        }
+    if (k < DEC_NPRED && d->pred[k] >= 0 && key_is(&d->cols[d->pred[k]], p, s)) {
+        *ci = d->pred[k];
+        return p + d->cols[*ci].name_len + 1;
     }
     struct str_tok t;
-    const char *q = dec_scan_string(s, p, &t);
+    const char *q = dec_string(s, p, &t);
     if (!q)
         return NULL;
     if (!t.esc)
@@ -803,7 +504,7 @@ static const char *member_key(struct ingest_decoder *d, struct scan *s, const ch
         *ci = lookup(d, d->keybuf, dec_unescape(t.p, t.n, d->keybuf));
     else
         *ci = -1;
-    if (k < NPRED)
+    if (k < DEC_NPRED)
         d->pred[k] = *ci >= 0 && d->cols[*ci].plain ? *ci : -1;
     return q;
 }
@@ -825,18 +526,18 @@ static const char *member_value(struct ingest_decoder *d, struct scan *s, int ci
             return NULL;
         return q;
     }
-    struct dcol *c = &d->cols[ci];
+    struct dec_col *c = &d->cols[ci];
     int v = 0;
-    if (!(q = column_value(d, s, c, p, &v))) {
+    if (!(q = dec_column_value(d, s, c, p, &v))) {
         *rc = syntax(d, s);
         return NULL;
     }
     if (DEC_LIKELY(v == 0)) {
-        d->state[ci] = ST_SET;
-    } else if (v == PUT_NULL) {
-        d->state[ci] = ST_NULL;
+        d->state[ci] = DEC_ST_SET;
+    } else if (v == DEC_PUT_NULL) {
+        d->state[ci] = DEC_ST_NULL;
     } else if (v > 0) {
-        d->state[ci] = (uint8_t)(ST_FAIL + v);
+        d->state[ci] = (uint8_t)(DEC_ST_FAIL + v);
         c->fkey = key;
         c->fkey_n = key_n;
         c->fval = p;
@@ -861,7 +562,7 @@ static int decode_line(struct ingest_decoder *d, struct scan *s, const char *p)
     }
     if (DEC_UNLIKELY(d->nrows >= d->rcap) && (rc = grow_rows(d)))
         return rc;
-    memset(d->state, ST_UNSET, d->ncols);
+    memset(d->state, DEC_ST_UNSET, d->ncols);
     d->nresc = 0;
     p = ws(p + 1, end);
     if (p < end && *p == '}') {
@@ -968,7 +669,7 @@ static void *trim(void *p, size_t used, size_t cap)
     return q ? q : p;
 }
 
-static int empty_vector(struct dcol *c, struct ingest_vector *v)
+static int empty_vector(struct dec_col *c, struct ingest_vector *v)
 {
     if (c->width)
         return (v->values = calloc(1, c->width)) ? 0 : INGEST_ENOMEM;
@@ -984,7 +685,7 @@ int ingest_decoder_take(struct ingest_decoder *d, struct ingest_batch *out)
         return INGEST_ENOMEM;
     size_t n = d->nrows;
     for (size_t i = 0; i < d->ncols; i++) {
-        struct dcol *c = &d->cols[i];
+        struct dec_col *c = &d->cols[i];
         struct ingest_vector *v = &cols[i];
         v->field = c->field;
         if (!d->rcap) {
@@ -1034,7 +735,7 @@ size_t ingest_decoder_memory(const struct ingest_decoder *d)
 {
     size_t total = 0;
     for (size_t i = 0; d->rcap && i < d->ncols; i++) {
-        const struct dcol *c = &d->cols[i];
+        const struct dec_col *c = &d->cols[i];
         total += c->width ? d->rcap * c->width : (d->rcap + 1) * sizeof *c->offsets + c->dcap;
         if (c->validity)
             total += (d->rcap + 7) / 8;

@@ -21,14 +21,16 @@
  * Dates and timestamps are parsed at fixed positions and turned into days
  * with Howard Hinnant's days_from_civil, valid for the proleptic Gregorian
  * calendar in any year.
+ *
+ * The last part, dec_column_value, is where a token meets its column: it
+ * dispatches on the token's first byte, then on the column's type, and
+ * writes the converted value into the row being built (decode_json.c
+ * explains that row).  A token of the wrong JSON kind for the type is a
+ * DEC_BAD failure, never a syntax error, so the line can go on.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "decode_int.h"
 #include "ingestd/decode.h"
@@ -54,32 +56,6 @@ static inline int is_digit(char c)
 }
 
 /* --- strings ----------------------------------------------------------------------- */
-
-/* The first byte at or after p that is '"', '\\', < 0x20 or >= 0x80;
- * lim if none.  Reads only below lim. */
-static inline const char *find_special(const char *p, const char *lim)
-{
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-    while (lim - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* Signed compare: bytes >= 0x80 are negative, so "< 0x20" takes them too. */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                                 _mm_cmplt_epi8(x, space));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-        if (bits)
-            return p + __builtin_ctz(bits);
-        p += 16;
-    }
-#endif
-    for (; p < lim; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-            return p;
-    }
-    return lim;
-}
 
 /* Length of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 if invalid. */
 static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
@@ -148,7 +124,7 @@ const char *dec_scan_string(struct scan *s, const char *p, struct str_tok *t)
     const char *start = p, *end = s->end;
     int esc = 0;
     for (;;) {
-        p = find_special(p, s->lim);
+        p = dec_find_special(p, s->lim);
         if (DEC_UNLIKELY(p >= end))
             return fail(s, end, "unterminated string");
         unsigned char c = (unsigned char)*p;
@@ -289,7 +265,7 @@ static const char *skip_scalar(struct scan *s, const char *p)
     struct str_tok st;
     struct num_tok nt;
     switch (*p) {
-    case '"': return dec_scan_string(s, p + 1, &st);
+    case '"': return dec_string(s, p + 1, &st);
     case 't': return literal(p, s->end, "true", 4) ? p + 4 : fail(s, p, "expected a value");
     case 'f': return literal(p, s->end, "false", 5) ? p + 5 : fail(s, p, "expected a value");
     case 'n': return literal(p, s->end, "null", 4) ? p + 4 : fail(s, p, "expected a value");
@@ -339,7 +315,7 @@ value:
 member:
     if (p >= end || *p != '"')
         return fail(s, p, "expected '\"' (member name)");
-    if (!(p = dec_scan_string(s, p + 1, &st)))
+    if (!(p = dec_string(s, p + 1, &st)))
         return NULL;
     p = skip_ws(p, end);
     if (p >= end || *p != ':')
@@ -679,4 +655,246 @@ int dec_base64(const char *p, size_t n, uint8_t *out, size_t *outn)
     }
     *outn = (size_t)(o - out);
     return 0;
+}
+
+/* --- values into columns ---------------------------------------------------------- */
+
+/* Room for string bytes up to `need`; offsets are uint32, so 4 GiB is the end. */
+int dec_grow_data(struct dec_col *c, size_t need)
+{
+    if (need > UINT32_MAX)
+        return INGEST_ERANGE;
+    size_t cap = c->dcap ? c->dcap : DEC_MIN_DATA;
+    while (cap < need)
+        cap *= 2;
+    if (cap > UINT32_MAX)
+        cap = UINT32_MAX;
+    char *p = realloc(c->data, cap);
+    if (!p)
+        return INGEST_ENOMEM;
+    c->data = p;
+    c->dcap = cap;
+    return 0;
+}
+
+#define STORE(c, row, T, x) (((T *)(void *)(c)->values)[row] = (T)(x))
+
+static int put_decimal(struct dec_col *c, size_t row, __int128 x)
+{
+    if (c->width == 8) {
+        STORE(c, row, int64_t, x);
+    } else {
+        /* 16 bytes little-endian two's complement, whatever the host order. */
+        unsigned __int128 u = (unsigned __int128)x;
+        uint8_t *o = c->values + row * 16;
+        for (int i = 0; i < 16; i++, u >>= 8)
+            o[i] = (uint8_t)u;
+    }
+    return 0;
+}
+
+static int put_integer(struct dec_col *c, size_t row, const struct num_tok *t)
+{
+    int64_t v;
+    int rc = dec_num_int64(t, &v);
+    if (rc)
+        return rc;
+    switch (c->type) {
+    case INGEST_TYPE_INT64: STORE(c, row, int64_t, v); return 0;
+    case INGEST_TYPE_INT32:
+        if (v < INT32_MIN || v > INT32_MAX)
+            return DEC_RANGE;
+        STORE(c, row, int32_t, v);
+        return 0;
+    case INGEST_TYPE_INT16:
+        if (v < INT16_MIN || v > INT16_MAX)
+            return DEC_RANGE;
+        STORE(c, row, int16_t, v);
+        return 0;
+    default:
+        if (v < INT8_MIN || v > INT8_MAX)
+            return DEC_RANGE;
+        STORE(c, row, int8_t, v);
+        return 0;
+    }
+}
+
+static int put_number(struct ingest_decoder *d, struct dec_col *c, size_t row,
+                      const struct num_tok *t)
+{
+    int rc;
+    switch (c->type) {
+    case INGEST_TYPE_INT64: case INGEST_TYPE_INT32: case INGEST_TYPE_INT16: case INGEST_TYPE_INT8:
+        return put_integer(c, row, t);
+    case INGEST_TYPE_DOUBLE: case INGEST_TYPE_FLOAT: {
+        double x;
+        if ((rc = dec_num_double(t, &x)))
+            return rc;
+        if (c->type == INGEST_TYPE_DOUBLE) {
+            STORE(c, row, double, x);
+        } else {
+            float f = (float)x;
+            if (isinf(f))               /* a finite double past FLT_MAX */
+                return DEC_RANGE;
+            STORE(c, row, float, f);
+        }
+        return 0;
+    }
+    case INGEST_TYPE_DECIMAL: {
+        __int128 x;
+        if ((rc = dec_num_decimal(t, c->field->precision, c->field->scale, &x)))
+            return rc;
+        return put_decimal(c, row, x);
+    }
+    case INGEST_TYPE_TIMESTAMP: {
+        int64_t us;
+        if ((rc = dec_num_epoch(t, d->epoch_unit, &us)))
+            return rc;
+        STORE(c, row, int64_t, us);
+        return 0;
+    }
+    case INGEST_TYPE_STRING:
+        return dec_put_bytes(c, row, t->p, (size_t)(t->e - t->p));
+    default:
+        return DEC_BAD;
+    }
+}
+
+/* Unescaped text of a string token for a conversion: the token itself
+ * when it has no escape, else a copy in d->scratch. */
+static int text_of(struct ingest_decoder *d, const struct str_tok *t, const char **p, size_t *n)
+{
+    if (!t->esc) {
+        *p = t->p;
+        *n = t->n;
+        return 0;
+    }
+    if (d->scratch_cap < t->n) {
+        char *s = realloc(d->scratch, t->n);
+        if (!s)
+            return INGEST_ENOMEM;
+        d->scratch = s;
+        d->scratch_cap = t->n;
+    }
+    *p = d->scratch;
+    *n = dec_unescape(t->p, t->n, d->scratch);
+    return 0;
+}
+
+static int put_binary(struct dec_col *c, size_t row, const struct str_tok *t)
+{
+    size_t at = c->offsets[row], n = t->n, out;
+    int rc = dec_reserve(c, at, n + 2);
+    if (rc)
+        return rc;
+    const char *src = t->p;
+    if (t->esc) {       /* base64 behind "\/" escapes: unescape, then decode in place */
+        n = dec_unescape(t->p, t->n, c->data + at);
+        src = c->data + at;
+    }
+    if ((rc = dec_base64(src, n, (uint8_t *)c->data + at, &out)))
+        return rc;
+    dec_end_bytes(c, row, out);
+    return 0;
+}
+
+static int put_string(struct ingest_decoder *d, struct dec_col *c, size_t row,
+                      const struct str_tok *t)
+{
+    const char *p;
+    size_t n;
+    int rc;
+    switch (c->type) {
+    case INGEST_TYPE_STRING:
+        if (DEC_LIKELY(!t->esc))
+            return dec_put_bytes(c, row, t->p, t->n);
+        if ((rc = dec_reserve(c, c->offsets[row], t->n)))
+            return rc;
+        dec_end_bytes(c, row, dec_unescape(t->p, t->n, c->data + c->offsets[row]));
+        return 0;
+    case INGEST_TYPE_BINARY:
+        return put_binary(c, row, t);
+    case INGEST_TYPE_TIMESTAMP: {
+        int64_t us;
+        if ((rc = text_of(d, t, &p, &n)) || (rc = dec_str_timestamp(p, n, &us)))
+            return rc;
+        STORE(c, row, int64_t, us);
+        return 0;
+    }
+    case INGEST_TYPE_DATE: {
+        int32_t days;
+        if ((rc = text_of(d, t, &p, &n)) || (rc = dec_str_date(p, n, &days)))
+            return rc;
+        STORE(c, row, int32_t, days);
+        return 0;
+    }
+    case INGEST_TYPE_DECIMAL: {
+        __int128 x;
+        if ((rc = text_of(d, t, &p, &n)) ||
+            (rc = dec_str_decimal(p, n, c->field->precision, c->field->scale, &x)))
+            return rc;
+        return put_decimal(c, row, x);
+    }
+    default:
+        return DEC_BAD;
+    }
+}
+
+static int put_literal(struct dec_col *c, size_t row, int truth)
+{
+    if (c->type == INGEST_TYPE_BOOLEAN) {
+        STORE(c, row, uint8_t, truth);
+        return 0;
+    }
+    if (c->type == INGEST_TYPE_STRING)
+        return truth ? dec_put_bytes(c, row, "true", 4) : dec_put_bytes(c, row, "false", 5);
+    return DEC_BAD;
+}
+
+const char *dec_column_value(struct ingest_decoder *d, struct scan *s, struct dec_col *c,
+                             const char *p, int *rc)
+{
+    size_t row = d->nrows;
+    const char *end = s->end, *q;
+    switch (*p) {
+    case '"': {
+        struct str_tok t;
+        if ((q = dec_string(s, p + 1, &t)))
+            *rc = put_string(d, c, row, &t);
+        return q;
+    }
+    case 't':
+        if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
+            *rc = put_literal(c, row, 1);
+            return p + 4;
+        }
+        break;
+    case 'f':
+        if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
+            *rc = put_literal(c, row, 0);
+            return p + 5;
+        }
+        break;
+    case 'n':
+        if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+            *rc = DEC_PUT_NULL;
+            return p + 4;
+        }
+        break;
+    case '{': case '[':
+        if ((q = dec_skip_value(s, p)))
+            *rc = c->type == INGEST_TYPE_STRING ? dec_put_bytes(c, row, p, (size_t)(q - p)) : DEC_BAD;
+        return q;
+    default:
+        if (*p == '-' || (unsigned)(*p - '0') < 10) {
+            struct num_tok t;
+            if ((q = dec_scan_number(s, p, &t)))
+                *rc = put_number(d, c, row, &t);
+            return q;
+        }
+        break;
+    }
+    s->err_at = p;
+    s->err = "expected a value";
+    return NULL;
 }

@@ -406,7 +406,8 @@ static int cmd_history(const char *path, int json, int64_t limit, FILE *out, FIL
     }
     if (d)
         closedir(d);
-    qsort(versions, n, sizeof *versions, cmp_desc);
+    if (n)
+        qsort(versions, n, sizeof *versions, cmp_desc);
     if (limit > 0 && (size_t)limit < n)
         n = (size_t)limit;
     if (json)

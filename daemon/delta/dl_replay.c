@@ -470,8 +470,10 @@ static int list_log(const char *dir, struct listing *l)
     }
     closedir(d);
     if (rc == 0) {
-        qsort(l->json, l->njson, sizeof *l->json, cmp_i64);
-        qsort(l->ckpts, l->nckpts, sizeof *l->ckpts, cmp_ckpt_desc);
+        if (l->njson)       /* qsort(NULL, 0) is undefined behaviour */
+            qsort(l->json, l->njson, sizeof *l->json, cmp_i64);
+        if (l->nckpts)
+            qsort(l->ckpts, l->nckpts, sizeof *l->ckpts, cmp_ckpt_desc);
     }
     return rc;
 }
@@ -542,7 +544,7 @@ out:
 
 static int json_has(const struct listing *l, int64_t v)
 {
-    return bsearch(&v, l->json, l->njson, sizeof *l->json, cmp_i64) != NULL;
+    return l->njson && bsearch(&v, l->json, l->njson, sizeof *l->json, cmp_i64) != NULL;
 }
 
 int dl_replay(struct ingest_delta_table *tbl, char *err, size_t errlen)

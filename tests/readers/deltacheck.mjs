@@ -785,7 +785,7 @@ function statMismatch(t, which, stat, real) {
     case 'date': return Number(real) === stat ? null : `real day ${real}`
     case 'timestamp': case 'timestamp_ntz': {
       const ms = floorDiv(BigInt(real), 1000n)    // real is in us; A5: truncated down to ms
-      return ms === stat ? null : `real ${BigInt(real)} us, want its ms floor`
+      return ms === stat ? null : `real ${new Date(Number(ms)).toISOString()} (${BigInt(real)} us), want its ms floor`
     }
     case 'string': {
       const rb = Buffer.from(real.bytes), sb = Buffer.from(stat, 'utf8')
