@@ -4,7 +4,7 @@
 // never from ingestd's C decoder, so the two can judge each other.
 //
 //   node jsonexpect.mjs --schema 'id=long not null,ts=timestamp,amount=decimal(12,2),...'
-//        [--rescued-column NAME [--rescue-unknown]] [--epoch-unit s|ms|us]
+//        [--rescued-column NAME [--rescue-unknown]] [--epoch-unit s|ms|us] [--case-sensitive]
 //        [--partition-by COL[,COL]] [--pattern GLOB] [--max-line-size BYTES]
 //        [--bad-out FILE] [--out FILE] FILE_OR_DIR...         > expect.json
 //   node jsonexpect.mjs --selftest                              (TAP)
@@ -23,35 +23,40 @@
 //            --max-line-size bytes (default 16MiB, \r\n excluded) -> bad line_too_long;
 //            invalid UTF-8 anywhere in the line -> bad invalid_utf8; not strict JSON
 //            (RFC 8259: no NaN, no leading zeros, no trailing commas) -> bad not_json;
-//            JSON but no object -> bad not_object.
-//   keys     matched to columns exactly (case-sensitive) after unescaping; a repeated key:
-//            the last one wins (earlier ones are ignored completely); unknown keys are
-//            ignored (--rescue-unknown: kept in the rescued column, = evolution = rescue).
+//            JSON but no object -> bad not_object; a \u escape of half a surrogate pair
+//            anywhere (key, value, nested) -> bad lone_surrogate (no UTF-8 exists for it).
+//   keys     matched to columns after unescaping, ignoring ASCII/Unicode case (as Spark;
+//            --case-sensitive: exactly); a repeated key (same column, or same key): the
+//            last one wins (earlier ones are ignored completely); unknown keys are ignored
+//            (--rescue-unknown: kept in the rescued column, as with evolution = rescue).
 //   null     JSON null or a missing key -> null; in a `not null` column -> bad not_null.
 //   long/int/short/byte  JSON integer literal only, range-checked (overflow; 1.0, 1e3,
 //            "12" -> not_integer).
-//   double   any JSON number (Number(), correctly rounded; 1e400 -> Infinity);
-//   float    Math.fround of that double.
-//   decimal(p,s)  JSON number or JSON string holding a plain decimal: -?D+(.D+)? (a string
-//            may also start with '+'); no exponent (-> not_decimal); more than s fraction
-//            digits -> decimal_scale (even if they are zeros: no rounding, no trimming);
-//            more than p-s integer digits (leading zeros ignored) -> decimal_precision.
-//            Exact: BigInt from the literal text.
+//   double   any JSON number (Number(), correctly rounded; tiny ones become 0), but one
+//            that rounds to +-Infinity -> overflow;
+//   float    Math.fround of that double, the same overflow rule.
+//   decimal(p,s)  JSON number (exponent allowed) or JSON string holding a plain decimal
+//            -?D+(.D+)? (no '+', no exponent, leading zeros allowed).  Fraction digits as
+//            written, minus the exponent, more than s -> decimal_scale (12.500 and 1.000e0
+//            have 3: no rounding, no trimming; 1.5e-1 has 2); more than p-s integer digits
+//            (leading zeros ignored) -> decimal_precision.  Exact: BigInt from the text.
 //   boolean  true / false only.
 //   string   a JSON string (decoded; a lone surrogate escape -> lone_surrogate), a number
 //            / true / false -> its literal text, an object / array -> its exact source
 //            text (bytes of the line, untouched).
-//   binary   standard base64 (RFC 4648 alphabet, padded) in a JSON string -> not_base64.
-//   date     "YYYY-MM-DD", a real calendar date -> days since 1970-01-01.
-//   timestamp  string: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DD(T| )HH:MM[:SS[.f{1,9}]]"
+//   binary   standard base64 (RFC 4648 alphabet) in a JSON string; padding optional but
+//            correct when there; leftover bits ignored ("YR" = 61) -> else not_base64.
+//   date     "YYYY-MM-DD", a real calendar date, year 0001-9999 -> days since 1970-01-01.
+//   timestamp  string (year 0001-9999 as written): "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DD(T| )HH:MM[:SS[.f{1,9}]]"
 //            then optional zone Z | ±HH:MM | ±HHMM | ±HH (offset hours 0-23, minutes 0-59;
 //            none = UTC); hour 0-23, minute/second 0-59; the fraction past microseconds is
 //            truncated toward -inf.  Number: seconds / ms / us since the epoch (--epoch-unit,
 //            default s); s and ms take any JSON number (fraction, exponent) converted
 //            exactly with BigInt and floored to microseconds; us takes integer literals
-//            only.  Outside int64 microseconds -> ts_overflow.
+//            only.  Outside int64 microseconds -> ts_overflow (numbers are not held to
+//            year 9999).
 //   A bad value gives reason not_integer, overflow, not_number, not_decimal,
-//   decimal_scale, decimal_precision, not_boolean, lone_surrogate, not_base64, not_date,
+//   decimal_scale, decimal_precision, not_boolean, not_base64, not_date,
 //   not_timestamp or ts_overflow (plus "column").  Without --rescued-column the record is
 //   bad.  With it, a record whose only problems are bad values in nullable columns is kept:
 //   those columns are null and the rescued column holds {"key":<original JSON text>,...}
@@ -67,7 +72,7 @@ import { join, relative } from 'node:path'
 import { tmpdir } from 'node:os'
 import { canonF32, canonF64, fmtDec } from './canon.mjs'
 
-const USAGE = `usage: node jsonexpect.mjs --schema 'NAME=TYPE [not null],...' [--rescued-column NAME [--rescue-unknown]]
+const USAGE = `usage: node jsonexpect.mjs --schema 'NAME=TYPE [not null],...' [--rescued-column NAME [--rescue-unknown]] [--case-sensitive]
        [--epoch-unit s|ms|us] [--partition-by COL[,COL]] [--pattern GLOB] [--max-line-size BYTES]
        [--bad-out FILE] [--out FILE] FILE_OR_DIR...
        node jsonexpect.mjs --selftest`
@@ -113,9 +118,10 @@ export function parseSchema(text) {
 // ---------------------------------------------------------------- JSON scanner
 // Scans one line (a JS string) as strict JSON and returns the top-level object's members
 // as source spans: [{key, start, end, kind, str, int}], kind one of str num true false
-// null obj arr; str = the decoded string (kind str), int = integer literal (kind num),
-// surr = the decoded string holds a lone surrogate.  Nested values are validated and
-// skipped, never decoded.  Returns 'not_json' / 'not_object' on failure.
+// null obj arr; str = the decoded string (kind str), int = integer literal (kind num).
+// Nested values are validated and skipped, never decoded.  Returns 'not_json' /
+// 'not_object' / 'lone_surrogate' (a \uD800-\uDFFF escape without its pair anywhere in
+// the line: no UTF-8 exists for it) on failure.
 class NotJson extends Error {}
 const NOT_JSON = new NotJson()
 function isWs(c) { return c === 32 || c === 9 || c === 10 || c === 13 }
@@ -127,16 +133,16 @@ function hexv(c) {
 }
 export function scanLine(s) {
   const n = s.length
-  let i = 0
+  let i = 0, lone = false
   const ws = () => { while (i < n && isWs(s.charCodeAt(i))) i++ }
-  // string at s[i] === '"'; returns {str, surr} when decode, else null; leaves i after it
+  // string at s[i] === '"'; returns the decoded text when decode, else null; leaves i after it
   const string = (decode) => {
     i++
-    let out = '', from = i, surr = false
+    let out = '', from = i
     for (;;) {
       if (i >= n) throw NOT_JSON
       const c = s.charCodeAt(i)
-      if (c === 34) { if (decode) out += s.slice(from, i); i++; return decode ? { str: out, surr } : null }
+      if (c === 34) { if (decode) out += s.slice(from, i); i++; return decode ? out : null }
       if (c < 32) throw NOT_JSON
       if (c !== 92) { i++; continue }
       if (decode) out += s.slice(from, i)
@@ -152,10 +158,10 @@ export function scanLine(s) {
             for (let k = 2; k < 6; k++) { const h = hexv(s.charCodeAt(i + k)); if (h < 0) throw NOT_JSON; lo = lo * 16 + h }
           }
           if (lo >= 0xdc00 && lo <= 0xdfff) { i += 6; if (decode) out += String.fromCharCode(u, lo) }
-          else { surr = true; if (decode) out += String.fromCharCode(u) }
+          else lone = true
         } else {
-          if (u >= 0xdc00 && u <= 0xdfff) surr = true
-          if (decode) out += String.fromCharCode(u)
+          if (u >= 0xdc00 && u <= 0xdfff) lone = true
+          else if (decode) out += String.fromCharCode(u)
         }
       } else {
         let m
@@ -245,8 +251,8 @@ export function scanLine(s) {
         i++
         ws()
         const start = i, c = s.charCodeAt(i)
-        const m = { key: k.str, start, end: 0, kind: '', str: null, surr: false, int: false }
-        if (c === 34) { const v = string(true); m.kind = 'str'; m.str = v.str; m.surr = v.surr }
+        const m = { key: k, start, end: 0, kind: '', str: null, int: false }
+        if (c === 34) { m.kind = 'str'; m.str = string(true) }
         else if (c === 45 || (c >= 48 && c <= 57)) { m.kind = 'num'; m.int = number() }
         else if (c === 123) { m.kind = 'obj'; skipValue() }
         else if (c === 91) { m.kind = 'arr'; skipValue() }
@@ -264,7 +270,7 @@ export function scanLine(s) {
       }
     }
     ws()
-    return i === n ? members : 'not_json'
+    return i !== n ? 'not_json' : lone ? 'lone_surrogate' : members
   } catch (e) {
     if (e === NOT_JSON) return 'not_json'
     throw e
@@ -276,12 +282,11 @@ export function scanLine(s) {
 class Bad { constructor(reason) { this.reason = reason } }
 const BAD = {}
 for (const r of ['not_integer', 'overflow', 'not_number', 'not_decimal', 'decimal_scale', 'decimal_precision',
-  'not_boolean', 'lone_surrogate', 'not_base64', 'not_date', 'not_timestamp', 'ts_overflow']) BAD[r] = new Bad(r)
+  'not_boolean', 'not_base64', 'not_date', 'not_timestamp', 'ts_overflow']) BAD[r] = new Bad(r)
 
 const I64_MIN = -(1n << 63n), I64_MAX = (1n << 63n) - 1n
-const DEC_NUM = /^(-?)(\d+)(?:\.(\d+))?$/
-const DEC_STR = /^([+-]?)(\d+)(?:\.(\d+))?$/
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const DEC_STR = /^(-?)(\d+)(?:\.(\d+))?$/
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/
 const TS_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?)?$/
 const NUM_PARTS = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/
@@ -296,7 +301,7 @@ function daysFromCivil(y, m, d) {
   return era * 146097 + doe - 719468
 }
 function validDate(y, m, d) {
-  if (m < 1 || m > 12 || d < 1) return false
+  if (y < 1 || m < 1 || m > 12 || d < 1) return false           // years 0001-9999 (Delta's range)
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
   return d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
 }
@@ -314,16 +319,22 @@ function convInt(m, col, text) {
   if (v < -lim || v >= lim) return BAD.overflow
   return String(v)
 }
+// value = DIGITS * 10^-k, DIGITS = integer and fraction digits of the literal, k = the
+// fraction digits minus the exponent: k > s is decimal_scale (digits as written, so
+// 12.500 and 1.000e0 count 3, 1.5e-1 counts 2), |unscaled| >= 10^p decimal_precision.
 function convDecimal(m, col, text) {
   let r
-  if (m.kind === 'num') r = DEC_NUM.exec(text)
+  if (m.kind === 'num') r = NUM_PARTS.exec(text)
   else if (m.kind === 'str') r = DEC_STR.exec(m.str)
   if (!r) return BAD.not_decimal
-  const frac = r[3] ?? ''
-  if (frac.length > col.s) return BAD.decimal_scale
-  const intDigits = r[2].replace(/^0+/, '')
-  if (intDigits.length > col.p - col.s) return BAD.decimal_precision
-  const u = BigInt((intDigits || '0') + frac.padEnd(col.s, '0'))
+  const frac = r[3] ?? '', digits = (r[2] + frac).replace(/^0+/, '')
+  const exp = r[4] === undefined ? 0 : Number(r[4])
+  const k = frac.length - exp
+  if (k > col.s) return BAD.decimal_scale
+  if (digits === '') return fmtDec(0n, col.s)
+  const shift = col.s - k                                         // >= 0
+  if (digits.length + shift > col.p) return BAD.decimal_precision  // also keeps 10n ** shift small
+  const u = BigInt(digits) * 10n ** BigInt(shift)
   return fmtDec(r[1] === '-' ? -u : u, col.s)
 }
 function tsFromString(str) {
@@ -369,12 +380,16 @@ function tsFromNumber(m, text, unit) {
 function convert(m, col, text, opts) {
   switch (col.type) {
     case 'int': return convInt(m, col, text)
-    case 'double': return m.kind === 'num' ? canonF64(Number(text)) : BAD.not_number
-    case 'float': return m.kind === 'num' ? canonF32(Math.fround(Number(text))) : BAD.not_number
+    case 'double': case 'float': {
+      if (m.kind !== 'num') return BAD.not_number
+      const v = col.type === 'float' ? Math.fround(Number(text)) : Number(text)
+      if (!Number.isFinite(v)) return BAD.overflow                // a finite literal beyond the type's range
+      return col.type === 'float' ? canonF32(v) : canonF64(v)
+    }
     case 'decimal': return convDecimal(m, col, text)
     case 'boolean': return m.kind === 'true' ? true : m.kind === 'false' ? false : BAD.not_boolean
     case 'string':
-      if (m.kind === 'str') return m.surr ? BAD.lone_surrogate : m.str
+      if (m.kind === 'str') return m.str
       return text                                                 // number, true/false, object, array
     case 'binary':
       if (m.kind !== 'str' || !B64.test(m.str)) return BAD.not_base64
@@ -396,10 +411,15 @@ function convert(m, col, text, opts) {
 // ---------------------------------------------------------------- one record
 // line (JS string, no \n, BOM and \r already removed) -> {row} | {bad, column?} | null (blank)
 export function makeRecordConverter(cols, opts) {
-  const byName = new Map(cols.map((c, k) => [c.name, k]))
+  const fold = opts.caseSensitive ? (k) => k : (k) => k.toLowerCase()
+  const byName = new Map()
+  cols.forEach((c, k) => {
+    if (byName.has(fold(c.name))) throw new Error(`schema: columns ${cols[byName.get(fold(c.name))].name} and ${c.name} differ only in case (see --case-sensitive)`)
+    byName.set(fold(c.name), k)
+  })
   const rescue = opts.rescuedColumn != null
   const partIdx = (opts.partitionBy ?? []).map(p => {
-    const k = byName.get(p)
+    const k = byName.get(fold(p))
     if (k === undefined) throw new Error(`--partition-by ${p}: not a schema column`)
     return k
   })
@@ -415,8 +435,9 @@ export function makeRecordConverter(cols, opts) {
     if (members.length > 1) {
       const seen = new Set()
       for (let k = members.length - 1; k >= 0; k--) {
-        if (seen.has(members[k].key)) (skip ??= new Set()).add(k)
-        else seen.add(members[k].key)
+        const key = fold(members[k].key)
+        if (seen.has(key)) (skip ??= new Set()).add(k)
+        else seen.add(key)
       }
     }
     const row = new Array(width).fill(null)
@@ -424,7 +445,7 @@ export function makeRecordConverter(cols, opts) {
     for (let k = 0; k < members.length; k++) {
       if (skip && skip.has(k)) continue
       const m = members[k]
-      const ci = byName.get(m.key)
+      const ci = byName.get(fold(m.key))
       if (ci === undefined) {
         if (rescue && opts.rescueUnknown) (rescued ??= []).push(JSON.stringify(m.key) + ':' + line.slice(m.start, m.end))
         continue
@@ -598,7 +619,9 @@ function selftest() {
     ['-0 is 0', '{"id":-0}', R({ id: '0' })],
     ['double bits', '{"id":1,"d":0.1,"f":0.1}', R({ d: { f64: '0x3fb999999999999a' }, f: { f32: '0x3dcccccd' } })],
     ['double -0 and exponent', '{"id":1,"d":-0.0,"f":1e2}', R({ d: { f64: '0x8000000000000000' }, f: { f32: '0x42c80000' } })],
-    ['double huge is infinity', '{"id":1,"d":1e400}', R({ d: { f64: '0x7ff0000000000000' } })],
+    ['double beyond range is overflow', '{"id":1,"d":-1e400}', { bad: 'overflow' }],
+    ['float rounding to infinity is overflow', '{"id":1,"f":3.4028236e38}', { bad: 'overflow' }],
+    ['float max and double underflow', '{"id":1,"f":3.4028235e38,"d":1e-400}', R({ f: { f32: '0x7f7fffff' }, d: { f64: '0x0000000000000000' } })],
     ['text in a double is bad', '{"d":"1.5"}', { bad: 'not_number' }],
     ['decimal number and string exact', '{"id":1,"amount":12.5}', R({ amount: { dec: '12.50' } })],
     ['decimal string with sign', '{"id":1,"amount":"-0009999999999.99"}', R({ amount: { dec: '-9999999999.99' } })],
@@ -606,7 +629,12 @@ function selftest() {
     ['decimal too many fraction digits', '{"amount":1.005}', { bad: 'decimal_scale' }],
     ['decimal trailing zero still too many', '{"amount":"1.500"}', { bad: 'decimal_scale' }],
     ['decimal too many integer digits', '{"amount":12345678901}', { bad: 'decimal_precision' }],
-    ['decimal exponent is bad', '{"amount":1e2}', { bad: 'not_decimal' }],
+    ['decimal number with exponent', '{"id":1,"amount":1.5e-1}', R({ amount: { dec: '0.15' } })],
+    ['decimal exponent shifts digits', '{"id":1,"amount":123456789012e-2}', R({ amount: { dec: '1234567890.12' } })],
+    ['decimal written digits count with exponent', '{"id":1,"amount":1.000e0}', { bad: 'decimal_scale' }],
+    ['decimal exponent too large', '{"id":1,"amount":1e10}', { bad: 'decimal_precision' }],
+    ['decimal string with exponent is bad', '{"id":1,"amount":"1e2"}', { bad: 'not_decimal' }],
+    ['decimal string with plus is bad', '{"id":1,"amount":"+5.1"}', { bad: 'not_decimal' }],
     ['decimal text is bad', '{"amount":"12x"}', { bad: 'not_decimal' }],
     ['boolean only true/false', '{"id":1,"ok":false}', R({ ok: false })],
     ['boolean from 1 is bad', '{"ok":1}', { bad: 'not_boolean' }],
@@ -614,12 +642,18 @@ function selftest() {
     ['string from true', '{"id":1,"s":true}', R({ s: 'true' })],
     ['string from object keeps exact text', '{"id":1,"s": {"a" : [1, {"b":"\\u00e9"}],"c":null} }', R({ s: '{"a" : [1, {"b":"\\u00e9"}],"c":null}' })],
     ['string escapes decoded', '{"id":1,"s":"a\\"b\\\\\\n\\u00e9\\ud83d\\ude00/"}', R({ s: 'a"b\\\né\u{1f600}/' })],
-    ['lone surrogate is bad', '{"s":"\\ud800x"}', { bad: 'lone_surrogate' }],
+    ['lone surrogate is bad', '{"id":1,"s":"\\ud800x"}', { bad: 'lone_surrogate' }],
+    ['lone low surrogate in a nested unknown value is bad', '{"id":1,"zz":{"a":"\\udc00"}}', { bad: 'lone_surrogate' }],
     ['binary base64', '{"id":1,"bin":"AP8="}', R({ bin: { hex: '00ff' } })],
-    ['binary not base64', '{"bin":"AP8"}', { bad: 'not_base64' }],
+    ['binary unpadded, leftover bits ignored', '{"id":1,"bin":"YR"}', R({ bin: { hex: '61' } })],
+    ['binary wrong padding', '{"id":1,"bin":"YQ="}', { bad: 'not_base64' }],
+    ['binary url alphabet', '{"id":1,"bin":"-_8"}', { bad: 'not_base64' }],
     ['date days', '{"id":1,"day":"2024-02-29"}', R({ day: { date: '19782' } })],
     ['date before 1970', '{"id":1,"day":"1969-12-31"}', R({ day: { date: '-1' } })],
     ['date not a day', '{"day":"2023-02-29"}', { bad: 'not_date' }],
+    ['date year 0000', '{"id":1,"day":"0000-01-01"}', { bad: 'not_date' }],
+    ['timestamp year 0000 even if the instant is in 0001', '{"id":1,"ts":"0000-12-31T23:00:00-01:00"}', { bad: 'not_timestamp' }],
+    ['timestamp epoch past year 9999', '{"id":1,"ts":253402300800}', R({ ts: { ts_us: '253402300800000000' } })],
     ['timestamp Z with micros', '{"id":1,"ts":"2024-01-01T00:00:00.123456Z"}', R({ ts: { ts_us: '1704067200123456' } })],
     ['timestamp offset +02:00 and space', '{"id":1,"ts":"2024-01-01 02:00:00+02:00"}', R({ ts: { ts_us: '1704067200000000' } })],
     ['timestamp offset -0530 no seconds', '{"id":1,"ts":"2023-12-31T18:30-0530"}', R({ ts: { ts_us: '1704067200000000' } })],
@@ -637,6 +671,9 @@ function selftest() {
     ['last duplicate key wins', '{"id":1,"s":"a","s":"b","id":2}', R({ id: '2', s: 'b' })],
     ['bad earlier duplicate is ignored', '{"id":1,"i":"x","i":5}', R({ i: '5' })],
     ['unknown keys ignored', '{"zz":[1,2,{"q":3}],"id":3}', R({ id: '3' })],
+    ['keys match ignoring case', '{"ID":7,"S":"x"}', R({ id: '7', s: 'x' })],
+    ['last duplicate wins across case', '{"id":8,"Id":9}', R({ id: '9' })],
+    ['escaped key matches', '{"\\u0069d":10}', R({ id: '10' })],
     ['not an object', '[1,2]', { bad: 'not_object' }],
     ['trailing garbage', '{"id":1} x', { bad: 'not_json' }],
     ['leading zero is not JSON', '{"id":01}', { bad: 'not_json' }],
@@ -670,6 +707,10 @@ function selftest() {
   ok(g.bad === 'not_integer', 'rescued: bad value in a not-null column is still bad', show(g))
   g = convR('{"id":5}')
   ok(g.row && g.row[W] === null, 'rescued: clean record has null rescued column', show(g))
+  g = convR('{"id":5,"s":"\\ud800"}')
+  ok(g.bad === 'lone_surrogate', 'rescued: a lone surrogate still makes the line bad', show(g))
+  g = makeRecordConverter(cols, { ...base, caseSensitive: true })('{"ID":7}')
+  ok(g.bad === 'not_null', '--case-sensitive: ID is not id', show(g))
   const convU = makeRecordConverter(cols, { ...base, rescuedColumn: '_r', rescueUnknown: true })
   g = convU('{"x":[1, 2],"id":6,"b":300}')
   ok(g.row && g.row[W] === '{"x":[1, 2],"b":300}', 'rescue-unknown: unknown keys kept with bad values', show(g))
@@ -722,7 +763,7 @@ async function selftestFiles(st) {
 
 // ---------------------------------------------------------------- main
 async function main(argv) {
-  const opts = { cols: null, rescuedColumn: null, rescueUnknown: false, epochUnit: 's', partitionBy: [], pattern: null,
+  const opts = { cols: null, rescuedColumn: null, rescueUnknown: false, caseSensitive: false, epochUnit: 's', partitionBy: [], pattern: null,
     maxLineSize: 16 << 20, badOut: null, out: null, inputs: [] }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -740,6 +781,7 @@ async function main(argv) {
     if (a === '--schema') opts.cols = parseSchema(val())
     else if (a === '--rescued-column') opts.rescuedColumn = val()
     else if (a === '--rescue-unknown') opts.rescueUnknown = true
+    else if (a === '--case-sensitive') opts.caseSensitive = true
     else if (a === '--epoch-unit') { opts.epochUnit = val(); if (!['s', 'ms', 'us'].includes(opts.epochUnit)) throw new Error('--epoch-unit: s, ms or us') }
     else if (a === '--partition-by') opts.partitionBy.push(...val().split(',').map(s => s.trim()).filter(Boolean))
     else if (a === '--pattern') opts.pattern = val()

@@ -312,7 +312,7 @@ static void test_integers_refuse_other_forms_and_overflow(void **state)
     expect_reason("\"i\":2147483648", "column i: out of range for int");
     expect_reason("\"sh\":-32769", "column sh: out of range for short");
     expect_reason("\"by\":128", "column by: out of range for byte");
-    expect_reason("\"id\":2,\"l\":01", "offset 22: expected ',' or '}'");
+    expect_reason("\"id\":2,\"l\":01", "offset 20: expected ',' or '}'");
 }
 
 /* --- doubles and floats ------------------------------------------------------------ */
@@ -425,8 +425,6 @@ static void test_decimals_take_numbers_and_plain_strings(void **state)
     assert_true(one("\"dec\":-0,\"big\":\"007.5\""));
     assert_true(dec128(C_DEC, 0) == 0);
     assert_true(dec128(C_BIG, 0) == 75000);
-    assert_true(one("\"dec\":12345e-3"));         /* 12.345 is 3 fraction digits: below */
-    fail_msg("12345e-3 has 3 fraction digits");
 }
 
 static void test_decimals_at_their_limits(void **state)
@@ -568,7 +566,7 @@ static void test_invalid_utf8_anywhere_is_a_bad_record(void **state)
     expect_reason("\"\xff\":1", "offset 9: invalid UTF-8");
     expect_reason("\"zz\":[\"\xc3\"]", "offset 15: invalid UTF-8");
     expect_reason("\"s\":{\"k\":\"\xe2\x82\"}", "offset 18: invalid UTF-8");
-    expect_reason("\"bin\":\"\xc3\xa9\"", "offset 15: invalid UTF-8");
+    expect_reason("\"bin\":\"\xc3\"", "offset 15: invalid UTF-8");
     /* Outside strings any byte >= 0x80 is out of place. */
     expect_reason("\"l\":\xc3\xa9", "offset 12: expected a value");
     /* Never rescued. */
@@ -784,13 +782,15 @@ static void test_unknown_keys_are_validated_and_skipped(void **state)
     (void)state;
     assert_true(one("\"zz\":{\"a\":[1,{\"b\":\"\\u00e9\"}],\"c\":-1.5e3},\"yy\":null,\"s\":\"k\""));
     assert_string_equal(sval(C_S, 0, NULL), "k");
-    expect_reason("\"zz\":[1,]", "offset 15: expected a value");
+    expect_reason("\"zz\":[1,]", "offset 16: expected a value");
     expect_reason("\"zz\":tru", "offset 13: expected a value");
     expect_reason("\"zz\":\"\\q\"", "offset 14: invalid escape");
     expect_reason("\"zz\":01", "offset 14: expected ',' or '}'");
     /* The rescued column's name in the input is an unknown key. */
+    g.opts.rescued_col = C_RESC;
     assert_true(one("\"_rescued\":\"not mine\""));
     assert_true(is_null(C_RESC, 0));
+    g.opts.rescued_col = -1;
 }
 
 static void test_keys_fall_back_to_ascii_case_insensitive_match(void **state)
@@ -848,7 +848,7 @@ static void test_rescue_keeps_rows_with_failed_values_and_unknowns(void **state)
     assert_int_equal(g.b.nrows, 1);
     assert_true(is_null(C_RESC, 0));
     assert_int_equal(nbad, 1);
-    assert_string_equal(bads[0].reason, "offset 17: expected '\"' (member name)");
+    assert_string_equal(bads[0].reason, "offset 16: expected '\"' (member name)");
     g.opts.rescued_col = -1;
 }
 
@@ -898,7 +898,7 @@ static void test_malformed_lines_report_precise_offsets(void **state)
     fx_run(&g, t.data);
     assert_int_equal(g.b.nrows, 1);
     assert_int_equal(nbad, 1);
-    assert_string_equal(bads[0].reason, "offset 526: nesting deeper than 512");
+    assert_string_equal(bads[0].reason, "offset 525: nesting deeper than 512");
     ingest_buf_free(&t);
 }
 
@@ -1026,7 +1026,7 @@ static void test_take_in_the_middle_starts_a_new_batch(void **state)
     assert_string_equal(sval(C_S, 0, NULL), "row 600");
     assert_string_equal(sval(C_S, 399, NULL), "row 999");
     assert_true(is_null(C_L, 0));
-    assert_int_equal(col(C_L)->null_count, 133);
+    assert_int_equal(col(C_L)->null_count, 134);
     assert_int_equal(ingest_decoder_stats(g.d)->rows, 1000);
     ingest_buf_free(&t);
 }
@@ -1171,8 +1171,10 @@ static void gen_number(struct ingest_buf *o, unsigned idig, unsigned fdig, unsig
         ingest_buf_putc(o, '.');
         gen_digits(o, 1 + below(fdig), 0);
     }
-    if (chance(epct))
-        ingest_buf_printf(o, "%s%d", chance(50) ? "e" : "E+", (int)below((unsigned)emax * 2 + 1) - emax);
+    if (chance(epct)) {
+        int e = (int)below((unsigned)emax * 2 + 1) - emax;
+        ingest_buf_printf(o, e >= 0 && chance(50) ? "E+%d" : "e%d", e);
+    }
 }
 
 static void gen_plain_text(struct ingest_buf *o)
@@ -1222,10 +1224,13 @@ static void gen_string(struct ingest_buf *o)
         case 1: ingest_buf_printf(o, "\\u%04x", 1 + below(0xd7ff)); break;
         case 2: ingest_buf_puts(o, "\\ud83d\\ude00"); break;
         case 3: ingest_buf_puts(o, (const char *[]){ "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\b" }[below(6)]); break;
-        default: ingest_buf_putc(o, (char)('A' + below(58))); break;
+        default: {
+            char c = (char)('A' + below(58));   /* 'A'..'z', but no backslash */
+            ingest_buf_putc(o, c == '\\' ? '.' : c);
+            break;
+        }
         }
     }
-    /* Letters 'A'..'z' include '\\' (0x5c): escape it. */
     ingest_buf_putc(o, '"');
 }
 
@@ -1279,40 +1284,49 @@ static void gen_value(struct ingest_buf *o, size_t c)
         ingest_buf_puts(o, "null");
         return;
     }
-    int odd = chance(12);               /* a form the type may refuse */
+    int odd = chance(3);                /* a form the type may refuse */
     switch (rnd_fields[c].type) {
-    case INGEST_TYPE_INT64: case INGEST_TYPE_INT32: case INGEST_TYPE_INT16: case INGEST_TYPE_INT8:
+    case INGEST_TYPE_INT64: case INGEST_TYPE_INT32: case INGEST_TYPE_INT16: case INGEST_TYPE_INT8: {
+        /* Digits that fit, and now and then one more (at the range's edge). */
+        unsigned w = (unsigned)ingest_type_width(&rnd_fields[c]), fit = w == 8 ? 18 : w == 4 ? 9 : w == 2 ? 4 : 2;
         if (odd)
             gen_number(o, 20, 2, 20, 3);
         else
-            gen_number(o, 1 + below(chance(50) ? 3 : 19), 0, 0, 0);
+            gen_number(o, chance(10) ? fit + 1 : fit, 0, 0, 0);
         break;
+    }
     case INGEST_TYPE_DOUBLE: case INGEST_TYPE_FLOAT:
         if (odd) {
             ingest_buf_puts(o, (const char *[]){ "\"1.5\"", "1e400", "3.5e38", "-1e39", "true" }[below(5)]);
-        } else if (chance(50)) {
+        } else if (chance(50) && rnd_fields[c].type == INGEST_TYPE_DOUBLE) {
             uint64_t bits = rnd();
             double x;
             memcpy(&x, &bits, 8);
             if (!isfinite(x))
                 x = 1.0 / 3;
             ingest_buf_printf(o, "%.*g", 1 + (int)below(17), x);
-        } else {
+        } else if (rnd_fields[c].type == INGEST_TYPE_DOUBLE) {
             gen_number(o, 25, 25, 30, 330);
+        } else {
+            gen_number(o, 20, 20, 30, 30);
         }
         break;
-    case INGEST_TYPE_DECIMAL:
+    case INGEST_TYPE_DECIMAL: {
+        const struct ingest_field *f = &rnd_fields[c];
+        unsigned idig = (unsigned)(f->precision - f->scale) + (chance(10) ? 1 : 0);
+        unsigned fdig = (unsigned)f->scale + (chance(10) ? 1 : 0);
         if (chance(20)) {
             ingest_buf_putc(o, '"');
             if (odd)
                 ingest_buf_puts(o, (const char *[]){ "1e2", "12.", "x", "", " 1" }[below(5)]);
             else
-                gen_number(o, 8, 5, 0, 0);
+                gen_number(o, idig, fdig, 0, 0);
             ingest_buf_putc(o, '"');
         } else {
-            gen_number(o, rnd_fields[c].precision > 18 ? 27 : 8, 6, odd ? 50 : 5, 30);
+            gen_number(o, idig, fdig, odd ? 50 : 5, 3);
         }
         break;
+    }
     case INGEST_TYPE_BOOLEAN:
         ingest_buf_puts(o, odd ? (chance(50) ? "\"true\"" : "1") : chance(50) ? "true" : "false");
         break;
@@ -1515,16 +1529,13 @@ static int ref_ymd(const char *s, time_t *t)
     for (int k = 0; k < 10; k++)
         if (k == 4 || k == 7 ? s[k] != '-' : (s[k] < '0' || s[k] > '9'))
             return -1;
-    struct tm tm = { 0 }, back;
-    tm.tm_year = atoi(s) - 1900;
-    tm.tm_mon = atoi(s + 5) - 1;
-    tm.tm_mday = atoi(s + 8);
-    if (tm.tm_year + 1900 < 1)
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d }, back;
+    if (y < 1)
         return -1;
-    *t = timegm(&tm);
+    *t = timegm(&tm);                   /* normalises tm too: compare with y, m, d */
     gmtime_r(t, &back);
-    return back.tm_year == tm.tm_year && back.tm_mon == tm.tm_mon && back.tm_mday == tm.tm_mday
-               ? 0 : -1;
+    return back.tm_year == y - 1900 && back.tm_mon == m - 1 && back.tm_mday == d ? 0 : -1;
 }
 
 static int two(const char *s)
@@ -1906,6 +1917,7 @@ static void test_random_lines_match_the_reference_decoder(void **state)
         fail_msg("rows differ at byte %zu:\n ours %.300s\n ref  %.300s", k, got.data + from,
                  want.data + from);
     }
+    print_message("%zu rows, %zu bad lines\n", ref.batch.nrows, ref_bad.n);
     assert_true(ref.batch.nrows > nlines / 2);
     assert_true(ref_bad.n > 500);
     assert_int_equal(ingest_decoder_stats(x.d)->rows, ref.batch.nrows);
