@@ -49,7 +49,7 @@ fi
 schema=$(cat "$dir/schema.txt")
 in_bytes=$(find "$landing" -type f -name '*.json' -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
 lines=$(find "$landing" -type f -name '*.json' -exec cat {} + | wc -l)
-echo "ingest bench: $in_bytes bytes, $lines lines in $(ls "$landing" | wc -l) files, $(nproc) cores, load $(cut -d" " -f1-3 /proc/loadavg), dir $dir"
+echo "ingest bench: $in_bytes bytes, $lines lines in $(find "$landing" -type f -name "*.json" | wc -l) files, $(nproc) cores, load $(cut -d" " -f1-3 /proc/loadavg), dir $dir"
 echo "ingest bench: schema $schema"
 
 # ---- ingestd

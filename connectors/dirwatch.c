@@ -7,6 +7,9 @@
  * a worker add watches too, so the map is the one structure shared between
  * threads, under `lock`.  Holding the lock across inotify_add_watch and the
  * insert means the loop never sees an event for a wd it cannot resolve.
+ * IN_MOVED_FROM is watched too: a directory moved away loses its watches
+ * (its new place, if inside the root, is watched and listed afresh), and a
+ * file moved away leaves the unsettled table.
  *
  * Files not renamed into place wait in the unsettled table (relpath ->
  * size, mtime, inode, last change on the monotonic clock) until nothing
@@ -880,6 +883,8 @@ static void walk_after(uv_work_t *req, int status)
  * root and takes care of waiting new directories too (when it reports). */
 static void start_walk(struct ingest_dirwatch *w, int full, int report_files, const char *reason)
 {
+    if (w->stopping)
+        return;
     struct walk *wk = calloc(1, sizeof *wk);
     char *rel = full ? strdup("") : NULL;
     if (!wk || (full && !rel)) {

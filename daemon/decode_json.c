@@ -7,7 +7,7 @@
  * token ends and written into the row being built.  A member's key is
  * matched to its column first against the column the same position held
  * on the previous line (event streams repeat their key order, so this is
- * one memcmp and no hashing), then through an open-addressing table of
+ * one 16-byte compare and no hashing), then through an open-addressing table of
  * the schema's exact names, then through a table of their ASCII-folded
  * names.  The rescued-data column is in neither table, so an input key of
  * that name is an unknown field.
@@ -34,7 +34,6 @@
  * Buffers grow by doubling; take() hands them over (trimmed when much is
  * unused) and the next batch is presized from the last one's sizes.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +177,22 @@ static int check_opts(const struct ingest_decode_opts *o, char *err, size_t errl
     return 0;
 }
 
+static void init_column(struct dec_col *c, const struct ingest_field *f)
+{
+    c->field = f;
+    c->name = f->name;
+    c->name_len = strlen(c->name);
+    c->type = (uint8_t)f->type;
+    c->width = (uint8_t)ingest_type_width(f);
+    c->nullable = f->nullable != 0;
+    c->plain = name_is_plain(c->name, c->name_len);
+    if (c->plain && c->name_len < 16) {
+        memcpy(c->pat, c->name, c->name_len);
+        c->pat[c->name_len] = '"';
+        c->pat_mask = (1u << (c->name_len + 1)) - 1;
+    }
+}
+
 struct ingest_decoder *ingest_decoder_new(const struct ingest_decode_opts *o, char *err,
                                           size_t errlen)
 {
@@ -190,7 +205,7 @@ struct ingest_decoder *ingest_decoder_new(const struct ingest_decode_opts *o, ch
         return NULL;
     const struct ingest_schema *sc = o->schema;
     if (!(d = calloc(1, sizeof *d)))
-        goto nomem;
+        goto fail;
     d->schema = sc;
     d->ncols = sc->nfields;
     d->rescued = o->rescued_col >= 0 ? o->rescued_col : -1;
@@ -206,37 +221,27 @@ struct ingest_decoder *ingest_decoder_new(const struct ingest_decode_opts *o, ch
     d->by_name = calloc(tab, sizeof *d->by_name);
     d->by_fold = calloc(tab, sizeof *d->by_fold);
     if (!d->cols || !d->state || !d->by_name || !d->by_fold)
-        goto nomem;
+        goto fail;
     size_t longest = 0;
     for (size_t i = 0; i < d->ncols; i++) {
-        struct dec_col *c = &d->cols[i];
-        c->field = &sc->fields[i];
-        c->name = c->field->name;
-        c->name_len = strlen(c->name);
-        c->type = (uint8_t)c->field->type;
-        c->width = (uint8_t)ingest_type_width(c->field);
-        c->nullable = c->field->nullable != 0;
-        c->plain = name_is_plain(c->name, c->name_len);
-        if (c->plain && c->name_len < 16) {
-            memcpy(c->pat, c->name, c->name_len);
-            c->pat[c->name_len] = '"';
-            c->pat_mask = (1u << (c->name_len + 1)) - 1;
-        }
-        if (c->name_len > longest)
-            longest = c->name_len;
+        init_column(&d->cols[i], &sc->fields[i]);
+        if (d->cols[i].name_len > longest)
+            longest = d->cols[i].name_len;
     }
     for (size_t i = 0; i < d->ncols; i++)
         if ((int)i != d->rescued) {
             table_add(d, d->by_name, i, 0);
             table_add(d, d->by_fold, i, 1);
         }
+    /* An escaped key is at least a sixth of its raw length once unescaped
+     * ("\u0041" -> "A"): a longer one cannot be any column's name. */
     d->keybuf_len = 6 * longest + 6;
     if (!(d->keybuf = malloc(d->keybuf_len)))
-        goto nomem;
+        goto fail;
     for (size_t k = 0; k < DEC_NPRED; k++)
         d->pred[k] = -1;
     return d;
-nomem:
+fail:
     snprintf(err, errlen, "out of memory");
     ingest_decoder_free(d);
     return NULL;
@@ -373,12 +378,18 @@ static int put_rescued(struct ingest_decoder *d, size_t row)
 static void conv_reason(struct ingest_decoder *d, const struct dec_col *c, int kind)
 {
     static const char *const not_a[] = {
-        [INGEST_TYPE_BOOLEAN] = "not a boolean",       [INGEST_TYPE_INT8] = "not an integer",
-        [INGEST_TYPE_INT16] = "not an integer",        [INGEST_TYPE_INT32] = "not an integer",
-        [INGEST_TYPE_INT64] = "not an integer",        [INGEST_TYPE_FLOAT] = "not a number",
-        [INGEST_TYPE_DOUBLE] = "not a number",         [INGEST_TYPE_STRING] = "not a string",
-        [INGEST_TYPE_BINARY] = "not a base64 string",  [INGEST_TYPE_DATE] = "not a date (YYYY-MM-DD)",
-        [INGEST_TYPE_TIMESTAMP] = "not a timestamp",   [INGEST_TYPE_DECIMAL] = "not a decimal",
+        [INGEST_TYPE_BOOLEAN] = "not a boolean",
+        [INGEST_TYPE_INT8] = "not an integer",
+        [INGEST_TYPE_INT16] = "not an integer",
+        [INGEST_TYPE_INT32] = "not an integer",
+        [INGEST_TYPE_INT64] = "not an integer",
+        [INGEST_TYPE_FLOAT] = "not a number",
+        [INGEST_TYPE_DOUBLE] = "not a number",
+        [INGEST_TYPE_STRING] = "not a string",
+        [INGEST_TYPE_BINARY] = "not a base64 string",
+        [INGEST_TYPE_DATE] = "not a date (YYYY-MM-DD)",
+        [INGEST_TYPE_TIMESTAMP] = "not a timestamp",
+        [INGEST_TYPE_DECIMAL] = "not a decimal",
     };
     int p = c->field->precision, s = c->field->scale;
     switch (kind) {
@@ -418,7 +429,7 @@ static int finish_row(struct ingest_decoder *d)
             conv_reason(d, c, st - DEC_ST_FAIL);
             return 1;
         }
-        if (!c->nullable && (int)i != d->rescued) {
+        if (!c->nullable) {
             snprintf(d->reason, sizeof d->reason, "column %s: %s in a not null column", c->name,
                      st == DEC_ST_NULL ? "null" : "no value");
             return 1;
@@ -428,7 +439,8 @@ static int finish_row(struct ingest_decoder *d)
     }
     if (d->nresc && (rc = put_rescued(d, row)))
         return rc;
-    /* Nulls last: a bitmap may still need allocating, and nothing may fail after a bit is cleared. */
+    /* Nulls last: a bitmap may still need allocating, and nothing may
+     * fail once a bit is cleared. */
     for (size_t i = 0; i < d->ncols; i++) {
         struct dec_col *c = &d->cols[i];
         if (d->state[i] != DEC_ST_SET && !c->validity) {
@@ -454,10 +466,18 @@ static int finish_row(struct ingest_decoder *d)
     return 0;
 }
 
+/* A bad record for the syntax error in s; returns 1. */
 static int syntax(struct ingest_decoder *d, const struct scan *s)
 {
     snprintf(d->reason, sizeof d->reason, "offset %zu: %s", (size_t)(s->err_at - s->line), s->err);
     return 1;
+}
+
+static int syntax_at(struct ingest_decoder *d, struct scan *s, const char *at, const char *what)
+{
+    s->err_at = at;
+    s->err = what;
+    return syntax(d, s);
 }
 
 static inline const char *ws(const char *p, const char *end)
@@ -555,11 +575,8 @@ static int decode_line(struct ingest_decoder *d, struct scan *s, const char *p)
 {
     const char *end = s->end;
     int rc = 0;
-    if (*p != '{') {
-        s->err_at = p;
-        s->err = "not a JSON object";
-        return syntax(d, s);
-    }
+    if (*p != '{')
+        return syntax_at(d, s, p, "not a JSON object");
     if (DEC_UNLIKELY(d->nrows >= d->rcap) && (rc = grow_rows(d)))
         return rc;
     memset(d->state, DEC_ST_UNSET, d->ncols);
@@ -571,21 +588,18 @@ static int decode_line(struct ingest_decoder *d, struct scan *s, const char *p)
         for (unsigned k = 0;; k++) {
             int ci = -1;
             const char *key = p;
-            if (p >= end || *p != '"') {
-                s->err_at = p;
-                s->err = k ? "expected '\"' (member name)" : "expected '\"' (member name) or '}'";
-                return syntax(d, s);
-            }
+            if (p >= end || *p != '"')
+                return syntax_at(d, s, p, k ? "expected '\"' (member name)"
+                                            : "expected '\"' (member name) or '}'");
             if (!(p = member_key(d, s, p + 1, k, &ci)))
                 return syntax(d, s);
             size_t key_n = (size_t)(p - key);
             p = ws(p, end);
-            if (p >= end || *p != ':') {
-                s->err_at = p;
-                s->err = "expected ':' after member name";
-                return syntax(d, s);
-            }
+            if (p >= end || *p != ':')
+                return syntax_at(d, s, p, "expected ':' after member name");
             p = ws(p + 1, end);
+            if (p >= end)
+                return syntax_at(d, s, p, "expected a value");
             const char *q = member_value(d, s, ci, key, key_n, p, &rc);
             if (!q)
                 return rc;
@@ -598,17 +612,12 @@ static int decode_line(struct ingest_decoder *d, struct scan *s, const char *p)
                 p++;
                 break;
             }
-            s->err_at = p;
-            s->err = "expected ',' or '}'";
-            return syntax(d, s);
+            return syntax_at(d, s, p, "expected ',' or '}'");
         }
     }
     p = ws(p, end);
-    if (p != end) {
-        s->err_at = p;
-        s->err = "trailing characters after the object";
-        return syntax(d, s);
-    }
+    if (p != end)
+        return syntax_at(d, s, p, "trailing characters after the object");
     return finish_row(d);
 }
 

@@ -85,7 +85,7 @@ static int hex4(const char *p, const char *end)
     int v = 0;
     for (int i = 0; i < 4; i++) {
         char c = p[i];
-        int d = is_digit(c) ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+        int lc = c | 0x20, d = is_digit(c) ? c - '0' : lc >= 'a' && lc <= 'f' ? lc - 'a' + 10 : -1;
         if (d < 0)
             return -1;
         v = v << 4 | d;
@@ -344,6 +344,12 @@ after:
 
 /* --- number conversions ------------------------------------------------------------ */
 
+/* Digit i of the literal's integer and fraction digits taken as one run. */
+static inline unsigned digit_at(const struct num_tok *t, size_t i)
+{
+    return (unsigned)((i < t->ilen ? t->ip[i] : t->fp[i - t->ilen]) - '0');
+}
+
 int dec_num_int64(const struct num_tok *t, int64_t *out)
 {
     if (t->frac || t->expo)
@@ -390,7 +396,7 @@ int dec_num_double(const struct num_tok *t, double *out)
     int nd = 0;
     /* The significant digits as one integer; more than 19 take strtod. */
     for (size_t i = 0; i < t->ilen + t->flen; i++) {
-        unsigned d = (unsigned)((i < t->ilen ? t->ip[i] : t->fp[i - t->ilen]) - '0');
+        unsigned d = digit_at(t, i);
         if (m == 0 && d == 0)
             continue;
         if (++nd > 19)
@@ -425,7 +431,7 @@ int dec_num_decimal(const struct num_tok *t, int prec, int scale, __int128 *out)
     unsigned __int128 d = 0;
     int64_t nd = 0;
     for (size_t i = 0; i < t->ilen + t->flen; i++) {
-        unsigned c = (unsigned)((i < t->ilen ? t->ip[i] : t->fp[i - t->ilen]) - '0');
+        unsigned c = digit_at(t, i);
         if (d == 0 && c == 0)
             continue;
         if (++nd > prec)
@@ -475,14 +481,14 @@ int dec_num_epoch(const struct num_tok *t, int unit, int64_t *us)
         return DEC_BAD;
     /* us = D * 10^shift; with shift < 0 the last -shift digits are dropped. */
     int64_t shift = digits_to_us[unit] - ((int64_t)t->flen - t->exp);
-    int64_t ndig = (int64_t)(t->ilen + t->flen);
-    int64_t keep = shift >= 0 ? ndig : ndig + shift;
+    size_t ndig = t->ilen + t->flen;
+    int64_t keep = shift >= 0 ? (int64_t)ndig : (int64_t)ndig + shift;
     const unsigned __int128 limit = (unsigned __int128)1 << 64;
     unsigned __int128 acc = 0;
     int dropped = 0;
-    for (int64_t i = 0; i < ndig; i++) {
-        unsigned c = (unsigned)((i < (int64_t)t->ilen ? t->ip[i] : t->fp[i - (int64_t)t->ilen]) - '0');
-        if (i >= keep) {
+    for (size_t i = 0; i < ndig; i++) {
+        unsigned c = digit_at(t, i);
+        if ((int64_t)i >= keep) {
             dropped |= c != 0;
         } else if ((acc = acc * 10 + c) > limit) {
             return DEC_RANGE;
@@ -882,8 +888,9 @@ const char *dec_column_value(struct ingest_decoder *d, struct scan *s, struct de
         }
         break;
     case '{': case '[':
-        if ((q = dec_skip_value(s, p)))
-            *rc = c->type == INGEST_TYPE_STRING ? dec_put_bytes(c, row, p, (size_t)(q - p)) : DEC_BAD;
+        if ((q = dec_skip_value(s, p)))     /* a string column keeps the exact text */
+            *rc = c->type == INGEST_TYPE_STRING ? dec_put_bytes(c, row, p, (size_t)(q - p))
+                                                : DEC_BAD;
         return q;
     default:
         if (*p == '-' || (unsigned)(*p - '0') < 10) {

@@ -20,7 +20,7 @@ for m in 'ingestd_build_info{version="[0-9.]+"} 1' 'process_cpu_seconds_total [0
          'ingestd_records_read_total{pipeline="orders"} 0' \
          'ingestd_batches_total{pipeline="orders",status="committed"} 0' \
          'ingestd_batch_duration_seconds_count{pipeline="orders"} 0' \
-         'ingestd_table_version{pipeline="orders"} -1'; do
+         'ingestd_table_version{pipeline="orders"} 0'; do   # created at start: version 0
     grep -qE "^$m\$" "$T/metrics.txt" && ok "/metrics has: $m" || nok "/metrics lacks: $m"
 done
 # Start time is this process's, within a minute of now.

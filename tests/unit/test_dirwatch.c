@@ -725,6 +725,21 @@ static void test_rescan_finds_files_whose_events_were_lost(void **state)
     assert_seen_once(fx, "d/e.json", 4, 1);
 }
 
+static int cond_listed_one(struct fx *fx) { return fx->listed_calls >= 2 && fx->listed_n == 1; }
+
+static void test_backfill_listing_finds_missed_files_periodically(void **state)
+{
+    struct fx *fx = *state;
+    fx->o.backfill_ms = 150;
+    start(fx);
+    assert_true(run_until(fx, cond_listed, 1000));
+    assert_int_equal(fx->listed_n, 0);
+    ingest_dirwatch_test_drop_events(fx->w, 1);
+    put_renamed(fx, "late.json", 6, 1);
+    assert_true(run_until(fx, cond_listed_one, 1000));  /* no rescan() asked for it */
+    assert_seen_once(fx, "late.json", 6, 0);    /* found by a listing: not "renamed" */
+}
+
 /* dirs x files old files dNNN/fNNN.json.  They are hard links to one file
  * (_src, an ignored name): creating inodes is 50 times slower on some
  * filesystems, and the watcher does not care. */
@@ -885,6 +900,7 @@ int main(void)
         T(test_subdirectories_are_ignored_when_not_recursive),
         T(test_known_files_are_not_reported),
         T(test_rescan_finds_files_whose_events_were_lost),
+        T(test_backfill_listing_finds_missed_files_periodically),
         T(test_many_files_are_listed_in_chunks_without_blocking_the_loop),
         T(test_stop_from_a_callback_during_a_listing),
         T(test_stop_right_after_start_while_the_listing_runs),
