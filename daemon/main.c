@@ -5,6 +5,7 @@
  * 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,6 +82,15 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    /* Batches are big, short-lived columnar buffers handed between threads.
+     * glibc's defaults mmap such blocks and unmap them on free, so every
+     * batch pays a page fault per 4 KiB (measured: decoding 3x slower).
+     * Keeping them on the heap lets the next batch reuse the pages; the
+     * memory retained is bounded by the batch sizes memory_limit allows, and
+     * two arenas keep it from multiplying across worker threads. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_ARENA_MAX, 2);
     /* Subcommands that read tables need neither a config nor a loop. */
     if (argc >= 2 && strcmp(argv[1], "table") == 0)
         return ingest_table_cli(argc - 2, argv + 2, stdout, stderr);

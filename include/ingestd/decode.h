@@ -12,7 +12,8 @@
  * Members are matched to columns by name, exactly first, then ignoring
  * ASCII case (the first column in schema order wins); an unknown member's
  * value is still checked to be valid JSON.  A duplicate key: the last one
- * wins, and the values before it are only checked to be JSON.  A missing
+ * wins, and the values before it are only checked to be JSON (an unknown
+ * key's duplicates all go to the rescued data, see below).  A missing
  * member or a JSON null is a null.  Conversions are strict, never lossy:
  *   long/int/short/byte  integer literals in range ("1.0", 1e3, "5": bad)
  *   double/float         any number (float rounds from the double, which is

@@ -98,7 +98,7 @@ struct fx {
 
 static struct fx g;
 
-/* Options for the all-types schema: no rescue, epoch in seconds. */
+/* A fixture over the fields f with the default options: no rescue, epoch in seconds. */
 static void fx_init(struct fx *x, struct ingest_field *f, size_t n)
 {
     memset(x, 0, sizeof *x);
@@ -165,6 +165,13 @@ static int teardown_all(void **state)
     (void)state;
     fx_done(&g);
     return 0;
+}
+
+/* Each test starts from the default options, whatever the last one did. */
+static int reset(void **state)
+{
+    fx_done(&g);
+    return setup_all(state);
 }
 
 /* --- value access ------------------------------------------------------------------ */
@@ -2056,41 +2063,41 @@ static void test_random_lines_match_the_reference_decoder(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers_take_literals_over_their_whole_range),
-        cmocka_unit_test(test_integers_refuse_other_forms_and_overflow),
-        cmocka_unit_test(test_doubles_equal_strtod_bit_for_bit),
-        cmocka_unit_test(test_floats_round_from_the_double),
-        cmocka_unit_test(test_numbers_refuse_quotes_overflow_and_nan),
-        cmocka_unit_test(test_decimals_take_numbers_and_plain_strings),
-        cmocka_unit_test(test_decimals_at_their_limits),
-        cmocka_unit_test(test_decimals_on_both_sides_of_the_int64_form),
-        cmocka_unit_test(test_decimals_refuse_other_strings),
-        cmocka_unit_test(test_booleans_are_true_or_false_only),
-        cmocka_unit_test(test_strings_take_scalars_as_their_literal_text),
-        cmocka_unit_test(test_nested_values_keep_their_exact_text),
-        cmocka_unit_test(test_escapes_and_surrogate_pairs_are_unescaped),
-        cmocka_unit_test(test_invalid_utf8_anywhere_is_a_bad_record),
-        cmocka_unit_test(test_binary_takes_standard_base64_padded_or_not),
-        cmocka_unit_test(test_dates_are_yyyy_mm_dd_in_years_1_to_9999),
-        cmocka_unit_test(test_timestamps_take_iso_forms_with_offsets),
-        cmocka_unit_test(test_epoch_numbers_convert_exactly_in_each_unit),
-        cmocka_unit_test(test_null_and_missing_values_are_null_slots),
-        cmocka_unit_test(test_not_null_column_missing_or_null_is_bad),
-        cmocka_unit_test(test_duplicate_keys_last_one_wins),
-        cmocka_unit_test(test_unknown_keys_are_validated_and_skipped),
-        cmocka_unit_test(test_changing_key_order_finds_each_column),
-        cmocka_unit_test(test_keys_fall_back_to_ascii_case_insensitive_match),
-        cmocka_unit_test(test_rescue_keeps_rows_with_failed_values_and_unknowns),
-        cmocka_unit_test(test_malformed_lines_report_precise_offsets),
-        cmocka_unit_test(test_bad_record_mid_row_leaves_no_partial_row),
-        cmocka_unit_test(test_blank_lines_bom_and_crlf),
-        cmocka_unit_test(test_line_numbers_start_at_first_line_no),
-        cmocka_unit_test(test_long_lines_are_bad_records_reported_whole),
-        cmocka_unit_test(test_take_in_the_middle_starts_a_new_batch),
-        cmocka_unit_test(test_string_bytes_stop_at_4_gib),
-        cmocka_unit_test(test_constructor_refuses_what_it_cannot_decode),
-        cmocka_unit_test(test_decoded_batch_round_trips_through_parquet),
-        cmocka_unit_test(test_random_lines_match_the_reference_decoder),
+        cmocka_unit_test_setup(test_integers_take_literals_over_their_whole_range, reset),
+        cmocka_unit_test_setup(test_integers_refuse_other_forms_and_overflow, reset),
+        cmocka_unit_test_setup(test_doubles_equal_strtod_bit_for_bit, reset),
+        cmocka_unit_test_setup(test_floats_round_from_the_double, reset),
+        cmocka_unit_test_setup(test_numbers_refuse_quotes_overflow_and_nan, reset),
+        cmocka_unit_test_setup(test_decimals_take_numbers_and_plain_strings, reset),
+        cmocka_unit_test_setup(test_decimals_at_their_limits, reset),
+        cmocka_unit_test_setup(test_decimals_on_both_sides_of_the_int64_form, reset),
+        cmocka_unit_test_setup(test_decimals_refuse_other_strings, reset),
+        cmocka_unit_test_setup(test_booleans_are_true_or_false_only, reset),
+        cmocka_unit_test_setup(test_strings_take_scalars_as_their_literal_text, reset),
+        cmocka_unit_test_setup(test_nested_values_keep_their_exact_text, reset),
+        cmocka_unit_test_setup(test_escapes_and_surrogate_pairs_are_unescaped, reset),
+        cmocka_unit_test_setup(test_invalid_utf8_anywhere_is_a_bad_record, reset),
+        cmocka_unit_test_setup(test_binary_takes_standard_base64_padded_or_not, reset),
+        cmocka_unit_test_setup(test_dates_are_yyyy_mm_dd_in_years_1_to_9999, reset),
+        cmocka_unit_test_setup(test_timestamps_take_iso_forms_with_offsets, reset),
+        cmocka_unit_test_setup(test_epoch_numbers_convert_exactly_in_each_unit, reset),
+        cmocka_unit_test_setup(test_null_and_missing_values_are_null_slots, reset),
+        cmocka_unit_test_setup(test_not_null_column_missing_or_null_is_bad, reset),
+        cmocka_unit_test_setup(test_duplicate_keys_last_one_wins, reset),
+        cmocka_unit_test_setup(test_unknown_keys_are_validated_and_skipped, reset),
+        cmocka_unit_test_setup(test_changing_key_order_finds_each_column, reset),
+        cmocka_unit_test_setup(test_keys_fall_back_to_ascii_case_insensitive_match, reset),
+        cmocka_unit_test_setup(test_rescue_keeps_rows_with_failed_values_and_unknowns, reset),
+        cmocka_unit_test_setup(test_malformed_lines_report_precise_offsets, reset),
+        cmocka_unit_test_setup(test_bad_record_mid_row_leaves_no_partial_row, reset),
+        cmocka_unit_test_setup(test_blank_lines_bom_and_crlf, reset),
+        cmocka_unit_test_setup(test_line_numbers_start_at_first_line_no, reset),
+        cmocka_unit_test_setup(test_long_lines_are_bad_records_reported_whole, reset),
+        cmocka_unit_test_setup(test_take_in_the_middle_starts_a_new_batch, reset),
+        cmocka_unit_test_setup(test_string_bytes_stop_at_4_gib, reset),
+        cmocka_unit_test_setup(test_constructor_refuses_what_it_cannot_decode, reset),
+        cmocka_unit_test_setup(test_decoded_batch_round_trips_through_parquet, reset),
+        cmocka_unit_test_setup(test_random_lines_match_the_reference_decoder, reset),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
