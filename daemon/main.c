@@ -90,7 +90,7 @@ int main(int argc, char **argv)
      * two arenas keep it from multiplying across worker threads. */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_ARENA_MAX, 1);
     /* Subcommands that read tables need neither a config nor a loop. */
     if (argc >= 2 && strcmp(argv[1], "table") == 0)
         return ingest_table_cli(argc - 2, argv + 2, stdout, stderr);
