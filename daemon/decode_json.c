@@ -35,6 +35,7 @@
  * unused) and the next batch is presized from the last one's sizes.
  */
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -733,6 +734,31 @@ int ingest_decoder_take(struct ingest_decoder *d, struct ingest_batch *out)
     out->nrows = n;
     out->columns = cols;
     return 0;
+}
+
+void ingest_decoder_recycle(struct ingest_decoder *d, struct ingest_batch *b)
+{
+    /* Only into an empty decoder (just after take): its next batch then
+     * grows into pages that are already mapped instead of fresh ones. */
+    if (d->nrows == 0 && d->rcap == 0 && b->columns && b->schema == d->schema) {
+        for (size_t i = 0; i < d->ncols; i++) {
+            struct dec_col *c = &d->cols[i];
+            struct ingest_vector *v = &b->columns[i];
+            if (c->width && !c->values && v->values) {
+                c->values = v->values;
+                v->values = NULL;
+            } else if (!c->width && !c->offsets && !c->data && v->offsets && v->data) {
+                c->offsets = v->offsets;
+                c->data = (char *)v->data;
+                size_t cap = malloc_usable_size(c->data);
+                c->dcap = cap > UINT32_MAX ? UINT32_MAX : cap;
+                c->offsets[0] = 0;
+                v->offsets = NULL;
+                v->data = NULL;
+            }
+        }
+    }
+    ingest_batch_free(b);
 }
 
 size_t ingest_decoder_rows(const struct ingest_decoder *d)

@@ -806,6 +806,8 @@ struct ingest_engine *ingest_engine_start(const struct ingest_engine_opts *o, ch
     }
     if ((rc = settings(e, err, errlen)) < 0)
         goto fail;
+    if (!(e->s.dec = ingest_decoder_new(&e->s.dopts, err, errlen)))
+        goto fail;
     if (!(e->fs = ingest_filestate_open(pc->checkpoint, err, errlen)) ||
         !(e->fs_list = ingest_filestate_open(pc->checkpoint, err, errlen)))
         goto fail;
@@ -910,6 +912,7 @@ void ingest_engine_free(struct ingest_engine *e)
     ingest_filestate_close(e->fs);
     ingest_filestate_close(e->fs_list);
     ingest_ckpt_close(e->ckpt);
+    ingest_decoder_free(e->s.dec);
     ingest_schema_free(&e->dschema);
     if (e->has_evolved)
         ingest_schema_free(&e->evolved);

@@ -42,7 +42,41 @@ struct queue {
     struct ingest_batch items[QDEPTH];
     int head, count;
     int done, cancel;
+    /* Written batches on their way back to the decoder, whose next batches
+     * reuse their buffers (see ingest_decoder_recycle). */
+    struct ingest_batch ret[QDEPTH + 1];
+    int nret;
 };
+
+/* Writer side: hand a written batch back (or free it when the way back is full). */
+static void q_return(struct queue *q, struct ingest_batch *b)
+{
+    pthread_mutex_lock(&q->mu);
+    int kept = q->nret < QDEPTH + 1;
+    if (kept)
+        q->ret[q->nret++] = *b;
+    pthread_mutex_unlock(&q->mu);
+    if (!kept)
+        ingest_batch_free(b);
+}
+
+/* Decoder side: one returned batch, if any. */
+static int q_take_return(struct queue *q, struct ingest_batch *b)
+{
+    pthread_mutex_lock(&q->mu);
+    int got = q->nret > 0;
+    if (got)
+        *b = q->ret[--q->nret];
+    pthread_mutex_unlock(&q->mu);
+    return got;
+}
+
+static void q_free_returns(struct queue *q)
+{
+    for (int i = 0; i < q->nret; i++)
+        ingest_batch_free(&q->ret[i]);
+    q->nret = 0;
+}
 
 struct decode_ctx {
     struct eng_job *j;
@@ -180,11 +214,14 @@ static int flush_rows(struct decode_ctx *c)
 {
     if (ingest_decoder_rows(c->dec) == 0)
         return 0;
-    struct ingest_batch b;
+    struct ingest_batch b, old;
     int rc = ingest_decoder_take(c->dec, &b);
     if (rc < 0)
         return rc;
-    return q_push(c->q, &b);
+    rc = q_push(c->q, &b);
+    if (rc == 0 && q_take_return(c->q, &old))
+        ingest_decoder_recycle(c->dec, &old);
+    return rc;
 }
 
 static int feed(struct decode_ctx *c, const char *p, size_t n, uint64_t *line)
@@ -386,7 +423,7 @@ static int write_all(struct eng_job *j, const struct eng_settings *s, struct que
                 owned[i] = NULL;
             }
         }
-        ingest_batch_free(&b);
+        q_return(q, &b);
         *busy += eng_now() - t0;
         if (rc < 0) {
             /* Stop the producer; keep draining so it can finish. */
@@ -529,11 +566,12 @@ void eng_exec_work(struct eng_job *j, const struct eng_settings *s)
     }
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);
-    dc.dec = ingest_decoder_new(&s->dopts, j->err, sizeof j->err);
+    dc.dec = s->dec;
+    struct ingest_decode_stats before = *ingest_decoder_stats(dc.dec);
     struct ingest_delta_writer_opts wo = s->wopts;
     wo.schema = j->table_schema;
-    if (!dc.dec || !(w = ingest_delta_writer_open(j->tbl, &wo, j->err, sizeof j->err))) {
-        rc = dc.dec ? INGEST_EIO : INGEST_EINVAL;
+    if (!(w = ingest_delta_writer_open(j->tbl, &wo, j->err, sizeof j->err))) {
+        rc = INGEST_EIO;
         goto out_sync;
     }
     pthread_t th;
@@ -546,9 +584,9 @@ void eng_exec_work(struct eng_job *j, const struct eng_settings *s)
     rc = write_all(j, s, &q, w, &wbusy);
     pthread_join(th, NULL);
     const struct ingest_decode_stats *st = ingest_decoder_stats(dc.dec);
-    j->bad += st->bad;
-    j->rescued = st->rescued;
-    j->lines = st->lines;
+    j->bad += st->bad - before.bad;
+    j->rescued = st->rescued - before.rescued;
+    j->lines = st->lines - before.lines;
     j->ph.read = dc.busy;
     if (rc == 0 && dc.rc < 0) {
         rc = dc.rc;
@@ -574,7 +612,16 @@ out_sync:
         unlink(dc.bad_tmp);
     }
     ingest_delta_writer_abort(w);
-    ingest_decoder_free(dc.dec);
+    if (dc.dec) {
+        /* A failed batch may leave rows behind: drop them. */
+        struct ingest_batch rest;
+        if (ingest_decoder_rows(dc.dec) && ingest_decoder_take(dc.dec, &rest) == 0)
+            ingest_batch_free(&rest);
+        struct ingest_batch old;
+        if (q_take_return(&q, &old))
+            ingest_decoder_recycle(dc.dec, &old);
+    }
+    q_free_returns(&q);
     pthread_mutex_destroy(&q.mu);
     pthread_cond_destroy(&q.cv);
     for (size_t i = 0; i < nadds; i++)

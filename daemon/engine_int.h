@@ -36,6 +36,10 @@ struct eng_settings {
     int     clean;              /* 0 off, 1 delete, 2 archive */
     const char *archive_dir;
     struct ingest_decode_opts dopts;        /* schema = decoder schema */
+    /* One decoder for the engine's life, used by one batch at a time: its
+     * buffers (recycled from written batches) carry over, so batches do not
+     * fault in fresh pages. */
+    struct ingest_decoder *dec;
     struct ingest_delta_writer_opts wopts;
     const struct ingest_log *log;
 };

@@ -118,6 +118,11 @@ int ingest_decoder_feed(struct ingest_decoder *d, const char *buf, size_t len,
  * INGEST_ENOMEM (then the decoder keeps its rows). */
 int ingest_decoder_take(struct ingest_decoder *d, struct ingest_batch *out);
 
+/* Gives a batch this decoder produced back once it is written: its buffers
+ * become the next batch's (no fresh pages to fault in), the rest is freed.
+ * Takes ownership of *b in every case.  Same thread as feed. */
+void ingest_decoder_recycle(struct ingest_decoder *d, struct ingest_batch *b);
+
 size_t ingest_decoder_rows(const struct ingest_decoder *d);
 /* Bytes of memory the pending batch holds (buffer capacities). */
 size_t ingest_decoder_memory(const struct ingest_decoder *d);
