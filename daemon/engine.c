@@ -142,6 +142,7 @@ static void log_fs_error(struct ingest_engine *e, const char *what)
 
 static void skip_file(struct ingest_engine *e, struct ingest_file_rec *r, const char *reason)
 {
+    ingest_series_add(e->o.m->files_skipped, 1);
     r->status = INGEST_FILE_SKIPPED;
     r->reason = (char *)reason;
     if (ingest_filestate_put(e->fs, r) < 0)

@@ -25,7 +25,7 @@ const char *ingest_pipeline_state_name(enum ingest_pipeline_state s)
 
 enum { C_READ, C_WRITTEN, C_BAD, C_RESCUED, C_FILTERED, C_QUARANTINED, C_BYTES_READ,
        C_FILES_READ, C_TABLE_BYTES, C_TABLE_FILES, G_TABLE_VERSION, G_LAST_COMMIT,
-       G_BACKLOG_FILES, G_BACKLOG_BYTES, G_PAUSED, N_SIMPLE };
+       G_BACKLOG_FILES, G_BACKLOG_BYTES, G_PAUSED, C_FILES_SKIPPED, N_SIMPLE };
 
 static const struct {
     const char *name;
@@ -60,6 +60,9 @@ static const struct {
                           "Files discovered and not yet committed." },
     [G_BACKLOG_BYTES] = { "ingestd_source_backlog_bytes", INGEST_METRIC_GAUGE,
                           "Bytes discovered and not yet committed." },
+    [C_FILES_SKIPPED] = { "ingestd_source_files_skipped_total", INGEST_METRIC_COUNTER,
+                          "Files not ingested: changed after ingestion, unreadable, deleted "
+                          "before reading, present at first start with include_existing = false." },
     [G_PAUSED] = { "ingestd_source_paused", INGEST_METRIC_GAUGE,
                    "1 while the source is paused by backpressure." },
 };
@@ -194,6 +197,7 @@ struct ingest_pipeline *ingest_pipeline_new(uv_loop_t *loop, const struct ingest
         .table_files = pl->simple[C_TABLE_FILES], .version = pl->simple[G_TABLE_VERSION],
         .last_commit = pl->simple[G_LAST_COMMIT], .backlog_files = pl->simple[G_BACKLOG_FILES],
         .backlog_bytes = pl->simple[G_BACKLOG_BYTES], .paused = pl->simple[G_PAUSED],
+        .files_skipped = pl->simple[C_FILES_SKIPPED],
         .duration = pl->batch_duration,
     };
     for (int i = 0; i < 3; i++)

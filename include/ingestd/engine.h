@@ -22,7 +22,7 @@
 struct ingest_engine_metrics {
     struct ingest_series *read, *written, *bad, *rescued, *bytes_read, *files_read;
     struct ingest_series *table_bytes, *table_files, *version, *last_commit;
-    struct ingest_series *backlog_files, *backlog_bytes, *paused;
+    struct ingest_series *backlog_files, *backlog_bytes, *paused, *files_skipped;
     struct ingest_series *batches[3];       /* committed, skipped, failed */
     struct ingest_series *phase[5];         /* plan, read, transform, write, commit */
     struct ingest_series *duration;
