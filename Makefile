@@ -166,7 +166,7 @@ run: all
 	@echo "    $(BIN) table info var/example/table        (add --json for scripts)"
 	@echo "    $(BIN) table history var/example/table"
 	@echo "    $(BIN) files --config config/example.conf"
-	@echo "    duckdb -c \"SELECT * FROM read_parquet('var/example/table/*/*.parquet', hive_partitioning = true)\""
+	@echo "    duckdb -c \"INSTALL delta; LOAD delta; SELECT * FROM delta_scan('var/example/table')\""
 	@echo "  metrics: curl -s 127.0.0.1:9464/metrics, progress: curl -s 127.0.0.1:9464/status"
 	$(BIN) --config config/example.conf
 

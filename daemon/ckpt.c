@@ -27,7 +27,7 @@
 #define KEEP_ENTRIES 100
 
 struct ingest_ckpt {
-    char   *dir, *offsets_dir, *commits_dir;
+    char   *dir, *offsets_dir, *commits_dir, *name;
     char    id[40];
     int     lock_fd;
     int64_t last_planned, last_committed;
@@ -110,6 +110,7 @@ void ingest_ckpt_close(struct ingest_ckpt *ck)
     if (ck->lock_fd >= 0)
         close(ck->lock_fd);     /* releases the flock */
     free(ck->dir);
+    free(ck->name);
     free(ck->offsets_dir);
     free(ck->commits_dir);
     free(ck);
@@ -126,9 +127,10 @@ int ingest_ckpt_open(const char *dir, const char *name, struct ingest_ckpt **out
         goto fail;
     ck->lock_fd = -1;
     ck->dir = strdup(dir);
+    ck->name = strdup(name);
     ck->offsets_dir = join(dir, "offsets");
     ck->commits_dir = join(dir, "commits");
-    if (!ck->dir || !ck->offsets_dir || !ck->commits_dir)
+    if (!ck->dir || !ck->name || !ck->offsets_dir || !ck->commits_dir)
         goto fail;
     if ((rc = dl_mkdirs(ck->offsets_dir, 0750)) < 0 || (rc = dl_mkdirs(ck->commits_dir, 0750)) < 0) {
         snprintf(err, errlen, "%s: cannot create the checkpoint: %s", dir, ingest_strerror(rc));
@@ -201,7 +203,7 @@ int ingest_ckpt_reset(struct ingest_ckpt *ck, char *err, size_t errlen)
         free(p);
     }
     ck->last_planned = ck->last_committed = -1;
-    return write_metadata(ck, "", err, errlen);
+    return write_metadata(ck, ck->name, err, errlen);
 }
 
 const char *ingest_ckpt_id(const struct ingest_ckpt *ck)
@@ -236,9 +238,9 @@ int ingest_ckpt_write_offsets(struct ingest_ckpt *ck, const struct ingest_ckpt_b
         ingest_buf_puts(&t, i ? ",\n{\"path\":" : "\n{\"path\":");
         ingest_buf_json_str(&t, r->path);
         ingest_buf_printf(&t, ",\"start\":%" PRId64 ",\"end\":%" PRId64 ",\"first_line\":%" PRId64
-                              ",\"size\":%" PRId64 ",\"mtime_ns\":%" PRId64 ",\"inode\":%" PRIu64
-                              "}", r->start, r->end, r->first_line, r->size, r->mtime_ns,
-                          r->inode);
+                              ",\"lines\":%" PRId64 ",\"size\":%" PRId64 ",\"mtime_ns\":%" PRId64
+                              ",\"inode\":%" PRIu64 "}", r->start, r->end, r->first_line, r->lines,
+                          r->size, r->mtime_ns, r->inode);
     }
     ingest_buf_puts(&t, "]}\n");
     snprintf(name, sizeof name, "%" PRId64, b->id);
@@ -297,6 +299,8 @@ int ingest_ckpt_read_offsets(struct ingest_ckpt *ck, int64_t n, struct ingest_ck
             snprintf(err, errlen, "%s: range %zu is malformed", path, b->nranges);
             goto out;
         }
+        if (get_i64(r, "lines", &x->lines) < 0)
+            x->lines = -1;
         const struct ingest_json *in = ingest_json_get(r, "inode");
         if (in && in->type == INGEST_JSON_NUMBER)
             x->inode = strtoull(in->str, NULL, 10);

@@ -206,7 +206,7 @@ static void begin_shutdown(struct daemon *d, const char *why)
      * report through on_reload_stopped, which counts them here too. */
     d->pending_stops = d->npipelines + d->reload_pending + 1;
     for (size_t i = 0; i < d->npipelines; i++)
-        ingest_pipeline_stop(d->pipelines[i], on_stopped, d);
+        ingest_pipeline_stop(d->pipelines[i], 1, on_stopped, d);
     on_stopped(NULL, d);
 }
 
@@ -230,6 +230,22 @@ static const struct ingest_pipeline_conf *find_conf(const struct ingest_conf *c,
         if (strcmp(c->pipelines[i]->name, name) == 0)
             return c->pipelines[i];
     return NULL;
+}
+
+static void swap_conf(struct ingest_conf *nc, struct ingest_conf *oc,
+                      const struct ingest_pipeline_conf *npc,
+                      const struct ingest_pipeline_conf *opc)
+{
+    size_t ni = 0, oi = 0;
+    while (ni < nc->npipelines && nc->pipelines[ni] != npc)
+        ni++;
+    while (oi < oc->npipelines && oc->pipelines[oi] != opc)
+        oi++;
+    if (ni == nc->npipelines || oi == oc->npipelines)
+        return;
+    struct ingest_pipeline_conf *t = nc->pipelines[ni];
+    nc->pipelines[ni] = oc->pipelines[oi];
+    oc->pipelines[oi] = t;
 }
 
 /* Every pipeline the reload stopped is gone: start the new and changed
@@ -308,7 +324,10 @@ static void reload(struct daemon *d)
         struct ingest_pipeline *pl = d->pipelines[i];
         const struct ingest_pipeline_conf *pc = find_conf(nc, ingest_pipeline_name(pl));
         if (pc && pc->fingerprint == ingest_pipeline_conf(pl)->fingerprint) {
-            ingest_pipeline_reconfigure(pl, pc);
+            /* The running engine holds pointers into its settings, so the
+             * settings object it runs on moves into the new config and the
+             * identical new one goes out with the old config. */
+            swap_conf(nc, d->reload_old, pc, ingest_pipeline_conf(pl));
             d->pipelines[kept++] = pl;
             d->reload_kept++;
         } else if (stop) {
@@ -321,7 +340,7 @@ static void reload(struct daemon *d)
     d->reload_removed = nstop;
     d->reload_pending = nstop;
     for (size_t i = 0; i < nstop; i++)
-        ingest_pipeline_stop(stop[i], on_reload_stopped, d);
+        ingest_pipeline_stop(stop[i], 0, on_reload_stopped, d);   /* a reload waits */
     free(stop);
     if (d->reload_pending == 0)
         finish_reload(d);

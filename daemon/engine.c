@@ -65,6 +65,8 @@ struct ingest_engine {
     int64_t next_id;
     struct eng_job *job;                /* in flight */
     struct eng_job *replay;             /* recovered batch, queued at the end of start */
+    int64_t retry_id;                   /* a failed batch to run again (its plan is durable); -1 */
+    double  once_deadline;              /* --once: stop waiting for files still being written */
     int     stopping, stopped_dw, done, had_errors;
     int     failures;
     double  last_start;
@@ -188,7 +190,17 @@ static void on_ready(void *ud, const struct ingest_dirwatch_file *f)
         ingest_file_rec_free(&r);
         return;
     }
-    if (r.status == INGEST_FILE_DISCOVERED && r.offset == 0) {
+    if (r.status == INGEST_FILE_DISCOVERED && r.offset > 0 && r.inode == f->inode &&
+        f->size > r.size) {
+        /* Partly ingested (it spans batches) and appended to since: the
+         * rest, old and new, follows from where the last batch stopped. */
+        e->pending_bytes += f->size - r.size;
+        r.size = f->size;
+        r.mtime_ns = f->mtime_ns;
+        if (ingest_filestate_put(e->fs, &r) < 0)
+            log_fs_error(e, "cannot update a growing file");
+        set_backlog(e);
+    } else if (r.status == INGEST_FILE_DISCOVERED && r.offset == 0) {
         e->pending_bytes += f->size - r.size;
         r.size = f->size;
         r.mtime_ns = f->mtime_ns;
@@ -242,6 +254,8 @@ static int on_known(void *ud, const struct ingest_dirwatch_file *f)
 static void on_listed(void *ud, uint64_t n)
 {
     struct ingest_engine *e = ud;
+    if (e->once_deadline == 0)
+        e->once_deadline = eng_now() + 2.0 * (double)e->dc->settle_time_ms / 1000 + 1.0;
     INGEST_LOG_DEBUG(e->o.log, e->pc->name, "listing done", INGEST_KV_UINT("files", n));
     if (e->skip_existing) {
         e->skip_existing = 0;
@@ -353,6 +367,8 @@ static void mark_planned(struct ingest_engine *e, struct eng_job *j)
         r.status = INGEST_FILE_IN_BATCH;
         r.batch = j->id;
         r.offset = g->end;
+        if (g->lines >= 0)
+            r.line = g->first_line + g->lines;
         r.size = g->size;
         r.mtime_ns = g->mtime_ns;
         r.inode = g->inode;
@@ -418,11 +434,15 @@ static void on_exec_done(uv_work_t *req, int status)
             emit(e, INGEST_ENGINE_DONE);
             return;
         }
+        /* The batch's plan is durable and nothing after it may commit
+         * first: the same batch runs again, with backoff. */
+        e->retry_id = j->id;
         int64_t delay = 1000LL << (e->failures < 7 ? e->failures - 1 : 6);
         schedule(e, delay > 60000 ? 60000 : delay);
         return;
     }
     e->failures = 0;
+    e->retry_id = -1;
     if (j->version >= 0 && e->has_evolved) {
         ingest_schema_free(&e->evolved);
         e->has_evolved = 0;
@@ -456,7 +476,9 @@ static void on_exec_done(uv_work_t *req, int status)
     e->bad_total += j->bad;
     remember(e, j, committed || j->version == -2 ? 0 : 1);
     INGEST_LOG_INFO(e->o.log, e->pc->name,
-                    j->version == -1 ? "batch already in the table: skipped" : "batch committed",
+                    j->version == -1   ? "batch already in the table: skipped"
+                    : j->version == -2 ? "batch had no rows: nothing to commit"
+                                       : "batch committed",
                     INGEST_KV_INT("batch", j->id), INGEST_KV_INT("version", j->version),
                     INGEST_KV_UINT("rows", j->rows), INGEST_KV_UINT("bad", j->bad),
                     INGEST_KV_UINT("bytes", j->bytes),
@@ -550,14 +572,42 @@ static int drained(struct ingest_engine *e)
                                                 !ingest_dirwatch_listing(e->dw)));
 }
 
+static void retry_batch(struct ingest_engine *e)
+{
+    struct eng_job *j = job_new(e, e->retry_id);
+    char err[512];
+    if (!j || ingest_ckpt_read_offsets(e->ckpt, e->retry_id, &j->plan, err, sizeof err) < 0) {
+        INGEST_LOG_ERROR(e->o.log, e->pc->name, "cannot read the plan of a failed batch",
+                         INGEST_KV_INT("batch", e->retry_id), INGEST_KV_STR("error", err));
+        eng_job_free(j);
+        schedule(e, 60000);
+        return;
+    }
+    INGEST_LOG_INFO(e->o.log, e->pc->name, "retrying a failed batch",
+                    INGEST_KV_INT("batch", e->retry_id), INGEST_KV_INT("attempt", e->failures + 1));
+    e->last_start = eng_now();
+    start_exec(e, j);
+    emit(e, INGEST_ENGINE_RUNNING);
+    uv_queue_work(e->o.loop, &j->req, exec_work, on_exec_done);
+}
+
 static void on_timer(uv_timer_t *t)
 {
     struct ingest_engine *e = t->data;
     if (e->job || e->stopping || e->done)
         return;
+    if (e->retry_id >= 0) {
+        retry_batch(e);
+        return;
+    }
     start_plan(e);
     if (!e->job) {
-        if (e->o.once && drained(e)) {
+        int late = e->o.once && e->pending_files <= 0 && e->dw && !ingest_dirwatch_listing(e->dw) &&
+                   e->once_deadline > 0 && eng_now() > e->once_deadline;
+        if (late && !drained(e))
+            INGEST_LOG_WARN(e->o.log, e->pc->name, "--once: files still being written are left "
+                            "for the next run", INGEST_KV_UINT("files", ingest_dirwatch_unsettled(e->dw)));
+        if (e->o.once && (drained(e) || late)) {
             e->done = 1;
             emit(e, INGEST_ENGINE_DONE);
         } else {
@@ -779,6 +829,7 @@ struct ingest_engine *ingest_engine_start(const struct ingest_engine_opts *o, ch
     }
     e->o = *o;
     e->pc = pc;
+    e->retry_id = -1;
     uv_timer_init(o->loop, &e->timer);
     uv_timer_init(o->loop, &e->drain);
     e->timer.data = e->drain.data = e;
@@ -793,9 +844,9 @@ struct ingest_engine *ingest_engine_start(const struct ingest_engine_opts *o, ch
     if (pc->ntransforms || pc->nexpects)
         INGEST_LOG_WARN(o->log, pc->name, "[transform] and [expect] are not applied yet: "
                         "rows are written as decoded");
-    if (pc->evolution == INGEST_EVOLVE_ADD_COLUMNS)
-        INGEST_LOG_WARN(o->log, pc->name, "evolution = add-columns is not supported yet: "
-                        "unknown fields are ignored");
+    if (pc->evolution == INGEST_EVOLVE_ADD_COLUMNS || pc->evolution == INGEST_EVOLVE_FAIL)
+        INGEST_LOG_WARN(o->log, pc->name, "evolution = add-columns and fail are not supported "
+                        "yet: unknown fields are ignored");
     if ((rc = ingest_ckpt_open(pc->checkpoint, pc->name, &e->ckpt, &e->fresh, err, errlen)) < 0)
         goto fail;
     if (o->reset_checkpoint && !e->fresh) {
@@ -816,6 +867,16 @@ struct ingest_engine *ingest_engine_start(const struct ingest_engine_opts *o, ch
         goto fail;
     e->skip_existing = e->fresh && !e->dc->include_existing;
     ingest_series_set(o->m->version, (double)e->tbl->snap.version);
+    {
+        /* The last commit's time survives restarts: the version file's mtime. */
+        char name[64], path[4200];
+        struct stat st;
+        ingest_delta_version_name(e->tbl->snap.version, ".json", name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", e->tbl->log_dir, name);
+        if (e->tbl->snap.version > 0 && stat(path, &st) == 0)
+            ingest_series_set(o->m->last_commit, (double)st.st_mtim.tv_sec +
+                                                 (double)st.st_mtim.tv_nsec / 1e9);
+    }
     if ((rc = recover(e, err, errlen)) < 0)
         goto fail;
     ingest_filestate_count(e->fs, INGEST_FILE_DISCOVERED, &e->pending_files, &e->pending_bytes);
@@ -880,13 +941,13 @@ static void on_drain_timeout(uv_timer_t *t)
     _exit(0);
 }
 
-void ingest_engine_stop(struct ingest_engine *e)
+void ingest_engine_stop(struct ingest_engine *e, int may_abandon)
 {
     if (e->stopping)
         return;
     e->stopping = 1;
     uv_timer_stop(&e->timer);
-    if (e->job)
+    if (e->job && may_abandon)
         uv_timer_start(&e->drain, on_drain_timeout, (uint64_t)e->pc->drain_timeout_ms, 0);
     if (e->dw)
         ingest_dirwatch_stop(e->dw, on_dw_closed, e);

@@ -176,8 +176,9 @@ static void on_bad(void *ud, uint64_t line_no, const char *reason, const char *l
 {
     struct decode_ctx *c = ud;
     if (!c->bad && c->rc == 0) {
-        snprintf(c->bad_tmp, sizeof c->bad_tmp, "%s/.tmp-batch-%" PRId64 ".ndjson",
-                 c->s->bad_dir, c->j->id);
+        char uuid[37];
+        ingest_delta_uuid(uuid);
+        snprintf(c->bad_tmp, sizeof c->bad_tmp, "%s/.tmp-%s.ndjson", c->s->bad_dir, uuid);
         if (dl_mkdirs(c->s->bad_dir, 0750) < 0 || !(c->bad = fopen(c->bad_tmp, "we"))) {
             c->rc = INGEST_EIO;
             snprintf(c->err, sizeof c->err, "%.300s: cannot write bad records: %s", c->bad_tmp,
@@ -231,7 +232,12 @@ static int feed(struct decode_ctx *c, const char *p, size_t n, uint64_t *line)
     *line += ingest_decoder_stats(c->dec)->lines - before;
     if (rc < 0)
         return rc;
-    if (ingest_decoder_rows(c->dec) >= SUB_ROWS || ingest_decoder_memory(c->dec) >= SUB_BYTES)
+    /* Up to QDEPTH + 2 sub-batches exist at once (queued, being written,
+     * being decoded): each gets a sixteenth of memory_limit. */
+    size_t sub = (size_t)(c->s->memory_limit / 16);
+    if (sub > SUB_BYTES)
+        sub = SUB_BYTES;
+    if (ingest_decoder_rows(c->dec) >= SUB_ROWS || ingest_decoder_memory(c->dec) >= sub)
         return flush_rows(c);
     return 0;
 }
@@ -247,13 +253,19 @@ static int decode_range(struct decode_ctx *c, const struct ingest_ckpt_range *r,
     c->cur_path = r->path;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_ino != r->inode ||
-        st.st_size < r->end) {
+    int64_t mtime = fd >= 0 && fstat(fd, &st) == 0
+                        ? (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : -1;
+    if (fd < 0 || mtime < 0 || (uint64_t)st.st_ino != r->inode || st.st_size < r->end ||
+        st.st_size < r->size || (st.st_size == r->size && mtime != r->mtime_ns)) {
+        /* The batch's plan names this exact file (a replay must read the same
+         * bytes): one replaced, truncated or rewritten since it was planned is
+         * not read.  Growth past the planned size (an appended log) leaves
+         * the planned bytes alone. */
         int e = errno;
         if (fd >= 0)
             close(fd);
         return eng_skip_add(c->j, r->path, fd < 0 ? "cannot read: %s"
-                                                  : "replaced or truncated before it was read%s",
+                                                  : "changed after its batch was planned%s",
                             fd < 0 ? strerror(e) : "");
     }
     uint64_t line = (uint64_t)r->first_line;
@@ -525,7 +537,14 @@ static void clean_sources(struct eng_job *j, const struct eng_settings *s)
         *slash = 0;
         dl_mkdirs(dst, 0750);
         *slash = '/';
-        if (rename(src, dst) != 0)
+        /* Never overwrite an earlier file of the same name in the archive. */
+        int arc = renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE);
+        for (int k = 1; arc != 0 && errno == EEXIST && k < 1000; k++) {
+            char alt[8300];
+            snprintf(alt, sizeof alt, "%s.%d", dst, k);
+            arc = renameat2(AT_FDCWD, src, AT_FDCWD, alt, RENAME_NOREPLACE);
+        }
+        if (arc != 0)
             INGEST_LOG_WARN(s->log, s->name, "clean_source: cannot archive",
                             INGEST_KV_STR("file", src), INGEST_KV_STR("to", dst),
                             INGEST_KV_STR("error", strerror(errno)));
@@ -537,8 +556,11 @@ static int finish_bad(struct decode_ctx *c)
     if (!c->bad)
         return 0;
     int rc = 0;
-    char name[64];
-    snprintf(name, sizeof name, "batch-%" PRId64 ".ndjson", c->j->id);
+    char name[160];
+    /* Named by pipeline and batch: pipelines may share the directory, and a
+     * reset checkpoint (new pipeline id) restarts the batch numbers. */
+    snprintf(name, sizeof name, "%.60s-%.8s-batch-%" PRId64 ".ndjson", c->s->name,
+             c->s->pipeline_id, c->j->id);
     if (fflush(c->bad) != 0 || fsync(fileno(c->bad)) != 0)
         rc = INGEST_EIO;
     fclose(c->bad);
@@ -599,8 +621,11 @@ void eng_exec_work(struct eng_job *j, const struct eng_settings *s)
         ingest_delta_writer_abort(w);
     w = NULL;
     j->ph.write = wbusy + (eng_now() - tw);
-    if (rc == 0)
+    if (rc == 0) {
         rc = finish_bad(&dc);
+        if (rc < 0)
+            snprintf(j->err, sizeof j->err, "bad records: %s", dc.err);
+    }
     if (rc == 0 && nadds > 0) {
         double tc = eng_now();
         rc = commit(j, s, adds, nadds);

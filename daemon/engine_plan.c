@@ -153,6 +153,12 @@ void eng_plan_work(struct eng_job *j, const struct eng_settings *s)
         if (bytes >= s->max_bytes || lines >= s->max_records)
             break;
         char path[8192];
+        size_t plen = strlen(c->path);
+        if ((plen > 3 && strcmp(c->path + plen - 3, ".gz") == 0) ||
+            (plen > 4 && strcmp(c->path + plen - 4, ".zst") == 0)) {
+            j->rc = eng_skip_add(j, c->path, "compressed input is not supported yet");
+            continue;
+        }
         snprintf(path, sizeof path, "%s/%s", s->root, c->path);
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         struct stat st;
@@ -182,6 +188,8 @@ void eng_plan_work(struct eng_job *j, const struct eng_settings *s)
         if (end == c->offset && (int64_t)st.st_size > c->offset)
             break;              /* the next line does not fit: next batch */
         j->rc = add_range(&j->plan, &cap, c, c->offset, end, c->line, &st);
+        if (j->rc == 0)
+            j->plan.ranges[j->plan.nranges - 1].lines = n;
         bytes += end - c->offset;
         lines += n;
     }

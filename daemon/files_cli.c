@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ingestd/buf.h"
 #include "ingestd/config.h"
@@ -163,7 +164,13 @@ int ingest_files_cli(int argc, char **argv, FILE *out, FILE *errf)
         const struct ingest_pipeline_conf *pc = conf->pipelines[i];
         if (!pc->source.ops || strcmp(pc->source.ops->name, "directory") != 0)
             continue;
-        char err[512];
+        char err[512], db[4200];
+        snprintf(db, sizeof db, "%s/files.db", pc->checkpoint);
+        if (access(db, F_OK) != 0) {
+            /* Never create a checkpoint from a read-only command. */
+            fprintf(errf, "ingestd files: pipeline %s has not run yet (no %s)\n", pc->name, db);
+            continue;
+        }
         struct ingest_filestate *fs = ingest_filestate_open(pc->checkpoint, err, sizeof err);
         if (!fs) {
             fprintf(errf, "ingestd files: pipeline %s: %s\n", pc->name, err);

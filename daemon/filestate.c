@@ -12,12 +12,11 @@
  * The all-statuses scan is one indexed range per status merged by SQLite
  * (MERGE UNION ALL), so it needs no sort and no index of its own.
  *
- * Durability: journal_mode=WAL with synchronous=NORMAL, so a commit is an
- * append to files.db-wal without an fsync (fsyncs happen at checkpoints).
- * A process crash loses nothing; a power loss may lose the last
- * transactions, about one batch.  That is acceptable because this store is
- * not the source of truth: the engine's WAL (offsets/N, commits/N, fsynced)
- * is, and the engine replays it into the store on start.
+ * Durability: journal_mode=WAL with synchronous=FULL, so a commit is an
+ * append to files.db-wal and one fsync.  The engine writes a few
+ * transactions per batch, so the cost is a few fsyncs per batch; in return
+ * a power loss cannot roll the store back behind the engine's WAL
+ * (offsets/N, commits/N), which only re-applies the last batch on start.
  *
  * Memory: cache_size caps the page cache at 8 MiB per handle whatever the
  * number of records; scans stream rows and never load a table whole.
@@ -357,7 +356,7 @@ static int configure(struct ingest_filestate *fs)
     sqlite3_finalize(st);
     if (!wal)
         return fail_msg(fs, INGEST_ENOTSUP, "cannot use WAL mode on this filesystem");
-    return exec(fs, "PRAGMA synchronous = NORMAL;"
+    return exec(fs, "PRAGMA synchronous = FULL;"
                     "PRAGMA cache_size = -8192;"            /* KiB: 8 MiB of pages */
                     "PRAGMA journal_size_limit = 67108864;", /* shrink the -wal to 64 MiB */
                 "configuring the connection");

@@ -316,7 +316,8 @@ static void on_idle_closed(uv_handle_t *h)
         cb(pl, pl->stop_ud);
 }
 
-void ingest_pipeline_stop(struct ingest_pipeline *pl, ingest_pipeline_cb stopped, void *ud)
+void ingest_pipeline_stop(struct ingest_pipeline *pl, int may_abandon, ingest_pipeline_cb stopped,
+                          void *ud)
 {
     if (pl->stopping)
         return;
@@ -326,7 +327,7 @@ void ingest_pipeline_stop(struct ingest_pipeline *pl, ingest_pipeline_cb stopped
     set_state(pl, INGEST_PS_STOPPING);
     INGEST_LOG_INFO(pl->log, pl->name, "pipeline stopping");
     if (pl->engine)
-        ingest_engine_stop(pl->engine);     /* closes the idle handle when stopped */
+        ingest_engine_stop(pl->engine, may_abandon);    /* closes the idle handle when stopped */
     else
         uv_close((uv_handle_t *)&pl->idle, on_idle_closed);
 }

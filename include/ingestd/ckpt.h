@@ -30,6 +30,7 @@ struct ingest_ckpt_range {
     char    *path;              /* relative to the source directory */
     int64_t  start, end;        /* bytes [start, end) */
     int64_t  first_line;        /* line number of the line at start (1-based) */
+    int64_t  lines;             /* lines in [start, end); -1 unknown */
     int64_t  size;              /* file size and identity when planned */
     int64_t  mtime_ns;
     uint64_t inode;

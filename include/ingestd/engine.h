@@ -55,10 +55,10 @@ struct ingest_engine;
  * run (checkpoint locked, table incompatible, unreadable directory...). */
 struct ingest_engine *ingest_engine_start(const struct ingest_engine_opts *o, char *err,
                                           size_t errlen);
-/* Finishes the batch in flight (or abandons it after drain_timeout: the
- * WAL replays it at the next start), stops discovery, then reports
- * INGEST_ENGINE_STOPPED. */
-void ingest_engine_stop(struct ingest_engine *e);
+/* Finishes the batch in flight (with may_abandon, abandons it after
+ * drain_timeout: the WAL replays it at the next start), stops discovery,
+ * then reports INGEST_ENGINE_STOPPED. */
+void ingest_engine_stop(struct ingest_engine *e, int may_abandon);
 /* Frees the engine; only after INGEST_ENGINE_STOPPED. */
 void ingest_engine_free(struct ingest_engine *e);
 

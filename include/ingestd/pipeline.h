@@ -40,9 +40,11 @@ struct ingest_pipeline *ingest_pipeline_new(uv_loop_t *loop, const struct ingest
 void ingest_pipeline_set_reset_checkpoint(struct ingest_pipeline *pl, int reset);
 /* once: process what is available, then call done.  Returns 0 or INGEST_E*. */
 int  ingest_pipeline_start(struct ingest_pipeline *pl, int once, ingest_pipeline_cb done, void *ud);
-/* Finishes or abandons the batch in flight (within drain_timeout), then
- * calls stopped.  Safe to call twice. */
-void ingest_pipeline_stop(struct ingest_pipeline *pl, ingest_pipeline_cb stopped, void *ud);
+/* Finishes the batch in flight, then calls stopped.  may_abandon (process
+ * shutdown): past drain_timeout the batch is abandoned (the WAL replays it
+ * at the next start); a reload always waits.  Safe to call twice. */
+void ingest_pipeline_stop(struct ingest_pipeline *pl, int may_abandon, ingest_pipeline_cb stopped,
+                          void *ud);
 /* Takes a new config of the same name and the same settings (SIGHUP; the
  * daemon restarts a pipeline whose settings changed).  The old one may be
  * freed after this returns. */
