@@ -424,6 +424,7 @@ static void on_exec_done(uv_work_t *req, int status)
     if (j->rc < 0) {
         /* offsets/N stays: the batch is replayed as planned. */
         batch_failed(e, j);
+        int64_t failed_id = j->id;
         eng_job_free(j);
         if (e->stopping) {
             finish_stop(e);
@@ -436,7 +437,7 @@ static void on_exec_done(uv_work_t *req, int status)
         }
         /* The batch's plan is durable and nothing after it may commit
          * first: the same batch runs again, with backoff. */
-        e->retry_id = j->id;
+        e->retry_id = failed_id;
         int64_t delay = 1000LL << (e->failures < 7 ? e->failures - 1 : 6);
         schedule(e, delay > 60000 ? 60000 : delay);
         return;
