@@ -185,6 +185,23 @@ static void on_ready(void *ud, const struct ingest_dirwatch_file *f)
         return;
     }
     int same = r.size == f->size && r.mtime_ns == f->mtime_ns && r.inode == f->inode;
+    if (r.status == INGEST_FILE_SKIPPED && r.reason && strncmp(r.reason, "cannot read", 11) == 0) {
+        /* An unreadable file gets another chance each time it is found
+         * (permissions fixed, disk back): from the start, it was never read. */
+        struct ingest_file_rec n = {
+            .path = r.path, .size = f->size, .mtime_ns = f->mtime_ns, .inode = f->inode,
+            .discovered_ms = r.discovered_ms, .status = INGEST_FILE_DISCOVERED, .offset = 0,
+            .line = 1, .batch = -1, .version = -1, .committed_ms = -1,
+        };
+        if (ingest_filestate_put(e->fs, &n) < 0)
+            log_fs_error(e, "cannot record a file to retry");
+        e->pending_files++;
+        e->pending_bytes += f->size;
+        set_backlog(e);
+        ingest_file_rec_free(&r);
+        schedule(e, -1);
+        return;
+    }
     if (same || r.status == INGEST_FILE_IN_BATCH) {
         /* Unchanged, or in the batch in flight: a later listing looks again. */
         ingest_file_rec_free(&r);
@@ -247,6 +264,9 @@ static int on_known(void *ud, const struct ingest_dirwatch_file *f)
     if (ingest_filestate_get(e->fs_list, f->relpath, &r) < 0)
         return 0;
     int same = r.size == f->size && r.mtime_ns == f->mtime_ns && r.inode == f->inode;
+    /* Unreadable before: report it again, it may be readable now. */
+    if (r.status == INGEST_FILE_SKIPPED && r.reason && strncmp(r.reason, "cannot read", 11) == 0)
+        same = 0;
     ingest_file_rec_free(&r);
     return same;
 }

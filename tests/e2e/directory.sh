@@ -241,6 +241,17 @@ else
         && grep -q 'batch committed' "$T/perm.log" \
         && ok "--once with an unreadable file: the rest committed, the file named, exit 1" \
         || nok "unreadable file" "rc=$rc" "$(grep -m4 -E 'warn|error|committed' "$T/perm.log")"
+    "${RUN[@]}" "$BIN" --config "$T/perm.conf" --once 2>"$T/perm2.log"
+    rc=$?
+    [ $rc = 1 ] && grep -q 'file=secret.json reason="cannot read' "$T/perm2.log" \
+        && ok "a second --once tries the unreadable file again, names it again, exit 1" \
+        || nok "unreadable file, second run" "rc=$rc" "$(grep -m3 -E 'warn|error' "$T/perm2.log")"
+    chmod 644 "$T/perm/landing/secret.json"
+    "${RUN[@]}" "$BIN" --config "$T/perm.conf" --once 2>"$T/perm3.log"
+    rc=$?
+    n=$("$BIN" table info "$T/perm/table" --json 2>/dev/null | sed -n 's/.*"num_rows":\([0-9]*\).*/\1/p')
+    [ $rc = 0 ] && [ "$n" = 2 ] && ok "once readable, the file is ingested: 2 rows, exit 0" \
+        || nok "unreadable file made readable" "rc=$rc rows=$n" "$(grep -m3 -E 'warn|error' "$T/perm3.log")"
 fi
 
 done_testing
