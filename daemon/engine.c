@@ -202,6 +202,13 @@ static void on_ready(void *ud, const struct ingest_dirwatch_file *f)
         schedule(e, -1);
         return;
     }
+    if (same && r.status == INGEST_FILE_COMMITTED && e->s.clean) {
+        /* Committed but still here: the process died between the commit
+         * and clean_source.  Finish the job now. */
+        eng_clean_file(&e->s, f->relpath);
+        ingest_file_rec_free(&r);
+        return;
+    }
     if (same || r.status == INGEST_FILE_IN_BATCH) {
         /* Unchanged, or in the batch in flight: a later listing looks again. */
         ingest_file_rec_free(&r);
@@ -264,6 +271,10 @@ static int on_known(void *ud, const struct ingest_dirwatch_file *f)
     if (ingest_filestate_get(e->fs_list, f->relpath, &r) < 0)
         return 0;
     int same = r.size == f->size && r.mtime_ns == f->mtime_ns && r.inode == f->inode;
+    /* Committed files still present under clean_source are reported so
+     * they get cleaned (a crash came between the commit and the cleaning). */
+    if (r.status == INGEST_FILE_COMMITTED && e->s.clean && r.offset >= r.size)
+        same = 0;
     /* Unreadable before: report it again, it may be readable now. */
     if (r.status == INGEST_FILE_SKIPPED && r.reason && strncmp(r.reason, "cannot read", 11) == 0)
         same = 0;

@@ -514,6 +514,35 @@ static int commit(struct eng_job *j, const struct eng_settings *s, struct ingest
     return rc;
 }
 
+void eng_clean_file(const struct eng_settings *s, const char *relpath)
+{
+    char src[8192];
+    snprintf(src, sizeof src, "%s/%s", s->root, relpath);
+    if (s->clean == 1) {
+        if (unlink(src) != 0 && errno != ENOENT)
+            INGEST_LOG_WARN(s->log, s->name, "clean_source: cannot delete",
+                            INGEST_KV_STR("file", src), INGEST_KV_STR("error", strerror(errno)));
+        return;
+    }
+    char dst[8192];
+    snprintf(dst, sizeof dst, "%s/%s", s->archive_dir, relpath);
+    char *slash = strrchr(dst, '/');
+    *slash = 0;
+    dl_mkdirs(dst, 0750);
+    *slash = '/';
+    /* Never overwrite an earlier file of the same name in the archive. */
+    int arc = renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE);
+    for (int k = 1; arc != 0 && errno == EEXIST && k < 1000; k++) {
+        char alt[8300];
+        snprintf(alt, sizeof alt, "%s.%d", dst, k);
+        arc = renameat2(AT_FDCWD, src, AT_FDCWD, alt, RENAME_NOREPLACE);
+    }
+    if (arc != 0 && errno != ENOENT)
+        INGEST_LOG_WARN(s->log, s->name, "clean_source: cannot archive",
+                        INGEST_KV_STR("file", src), INGEST_KV_STR("to", dst),
+                        INGEST_KV_STR("error", strerror(errno)));
+}
+
 static void clean_sources(struct eng_job *j, const struct eng_settings *s)
 {
     for (size_t i = 0; i < j->plan.nranges; i++) {
@@ -521,33 +550,8 @@ static void clean_sources(struct eng_job *j, const struct eng_settings *s)
         int skipped = 0;
         for (size_t k = 0; k < j->nskips; k++)
             skipped |= strcmp(j->skips[k].path, r->path) == 0;
-        if (skipped || r->end != r->size)
-            continue;
-        char src[8192];
-        snprintf(src, sizeof src, "%s/%s", s->root, r->path);
-        if (s->clean == 1) {
-            if (unlink(src) != 0 && errno != ENOENT)
-                INGEST_LOG_WARN(s->log, s->name, "clean_source: cannot delete",
-                                INGEST_KV_STR("file", src), INGEST_KV_STR("error", strerror(errno)));
-            continue;
-        }
-        char dst[8192];
-        snprintf(dst, sizeof dst, "%s/%s", s->archive_dir, r->path);
-        char *slash = strrchr(dst, '/');
-        *slash = 0;
-        dl_mkdirs(dst, 0750);
-        *slash = '/';
-        /* Never overwrite an earlier file of the same name in the archive. */
-        int arc = renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE);
-        for (int k = 1; arc != 0 && errno == EEXIST && k < 1000; k++) {
-            char alt[8300];
-            snprintf(alt, sizeof alt, "%s.%d", dst, k);
-            arc = renameat2(AT_FDCWD, src, AT_FDCWD, alt, RENAME_NOREPLACE);
-        }
-        if (arc != 0)
-            INGEST_LOG_WARN(s->log, s->name, "clean_source: cannot archive",
-                            INGEST_KV_STR("file", src), INGEST_KV_STR("to", dst),
-                            INGEST_KV_STR("error", strerror(errno)));
+        if (!skipped && r->end == r->size)
+            eng_clean_file(s, r->path);
     }
 }
 

@@ -89,6 +89,9 @@ void eng_plan_work(struct eng_job *j, const struct eng_settings *s);
 /* engine_exec.c: the exec work function (worker thread). */
 void eng_exec_work(struct eng_job *j, const struct eng_settings *s);
 
+/* clean_source for one committed file (delete, or archive without
+ * overwriting).  Failures are logged; any thread. */
+void eng_clean_file(const struct eng_settings *s, const char *relpath);
 int  eng_skip_add(struct eng_job *j, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void eng_job_free(struct eng_job *j);

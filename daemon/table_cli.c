@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include "ingestd/buf.h"
 #include "ingestd/delta.h"
@@ -425,6 +426,9 @@ static int cmd_history(const char *path, int json, int64_t limit, FILE *out, FIL
             continue;
         summarize(text, len, &c);
         free(text);
+        struct stat st;
+        if (c.timestamp < 0 && stat(fpath, &st) == 0)     /* no commitInfo: the file's time */
+            c.timestamp = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
         if (json) {
             struct ingest_buf b = INGEST_BUF_INIT;
             ingest_buf_printf(&b, "%s{\"version\":%" PRId64 ",\"timestamp\":%" PRId64

@@ -120,4 +120,18 @@ rc=$?
     && ok "a .gz file is skipped with a reason and exit 1; the other file is committed" \
     || nok "compressed file" "rc=$rc rows=$(rows gz)"
 
+# --- clean_source finishes after a crash between commit and cleaning --------------
+# Committed with clean_source = off, then run with delete: the same state as
+# a process killed after its commit and before it deleted the files.
+conf clean "trigger = 0"
+put clean '{"id":1}'$'\n' a.json
+put clean '{"id":2}'$'\n' b.json
+"$BIN" --config "$T/clean.conf" --once 2>"$T/clean1.log"
+sed -i 's/^settle_time = 200ms$/settle_time = 200ms\nclean_source = delete/' "$T/clean.conf"
+"$BIN" --config "$T/clean.conf" --once 2>"$T/clean2.log"
+left=$(ls "$T/clean/landing" | wc -l)
+[ "$left" = 0 ] && [ "$(rows clean)" = 2 ] \
+    && ok "clean_source = delete removes committed files left behind (crash after commit), rows stay 2" \
+    || nok "clean_source after a crash" "left=$left rows=$(rows clean)"
+
 done_testing
