@@ -22,6 +22,7 @@
 #include "ingestd/delta.h"
 #include "ingestd/error.h"
 #include "ingestd/json.h"
+#include "ingestd/strutil.h"
 #include "delta/dl_fs.h"
 
 #define KEEP_ENTRIES 100
@@ -32,15 +33,6 @@ struct ingest_ckpt {
     int     lock_fd;
     int64_t last_planned, last_committed;
 };
-
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", a, b);
-    return s;
-}
 
 static int64_t highest(const char *dir)
 {
@@ -75,7 +67,7 @@ static int write_metadata(struct ingest_ckpt *ck, const char *name, char *err, s
 
 static int read_metadata(struct ingest_ckpt *ck, char *err, size_t errlen)
 {
-    char *path = join(ck->dir, "metadata"), *text = NULL;
+    char *path = ingest_path_join(ck->dir, "metadata"), *text = NULL;
     size_t len;
     struct ingest_json_doc doc = { 0 };
     if (!path)
@@ -128,15 +120,15 @@ int ingest_ckpt_open(const char *dir, const char *name, struct ingest_ckpt **out
     ck->lock_fd = -1;
     ck->dir = strdup(dir);
     ck->name = strdup(name);
-    ck->offsets_dir = join(dir, "offsets");
-    ck->commits_dir = join(dir, "commits");
+    ck->offsets_dir = ingest_path_join(dir, "offsets");
+    ck->commits_dir = ingest_path_join(dir, "commits");
     if (!ck->dir || !ck->name || !ck->offsets_dir || !ck->commits_dir)
         goto fail;
     if ((rc = dl_mkdirs(ck->offsets_dir, 0750)) < 0 || (rc = dl_mkdirs(ck->commits_dir, 0750)) < 0) {
         snprintf(err, errlen, "%s: cannot create the checkpoint: %s", dir, ingest_strerror(rc));
         goto fail;
     }
-    char *lock = join(dir, "lock");
+    char *lock = ingest_path_join(dir, "lock");
     if (!lock)
         goto fail;
     ck->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
@@ -175,14 +167,22 @@ fail:
     return rc;
 }
 
-static void clear_dir(const char *dir)
+/* Removes the entries of a WAL directory numbered below `below` (INT64_MAX:
+ * every entry, temp files of a crashed write included). */
+static void prune(const char *dir, int64_t below)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+        char *end;
+        long long v = strtoll(e->d_name, &end, 10);
+        int numbered = e->d_name[0] >= '0' && e->d_name[0] <= '9' && !*end;
+        int drop = below == INT64_MAX
+                       ? strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0
+                       : numbered && v < below;
+        if (!drop)
             continue;
-        char *p = join(dir, e->d_name);
+        char *p = ingest_path_join(dir, e->d_name);
         if (p)
             unlink(p);
         free(p);
@@ -193,11 +193,11 @@ static void clear_dir(const char *dir)
 
 int ingest_ckpt_reset(struct ingest_ckpt *ck, char *err, size_t errlen)
 {
-    clear_dir(ck->offsets_dir);
-    clear_dir(ck->commits_dir);
+    prune(ck->offsets_dir, INT64_MAX);
+    prune(ck->commits_dir, INT64_MAX);
     static const char *const files[] = { "files.db", "files.db-wal", "files.db-shm" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char *p = join(ck->dir, files[i]);
+        char *p = ingest_path_join(ck->dir, files[i]);
         if (p)
             unlink(p);
         free(p);
@@ -265,7 +265,7 @@ int ingest_ckpt_read_offsets(struct ingest_ckpt *ck, int64_t n, struct ingest_ck
     struct ingest_json_doc doc = { 0 };
     memset(b, 0, sizeof *b);
     snprintf(name, sizeof name, "%" PRId64, n);
-    if (!(path = join(ck->offsets_dir, name)))
+    if (!(path = ingest_path_join(ck->offsets_dir, name)))
         return INGEST_ENOMEM;
     int rc = dl_read_file(path, &text, &len);
     if (rc < 0) {
@@ -320,24 +320,6 @@ out:
     return rc;
 }
 
-static void prune(const char *dir, int64_t below)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char *end;
-        long long v = strtoll(e->d_name, &end, 10);
-        if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && !*end && v < below) {
-            char *p = join(dir, e->d_name);
-            if (p)
-                unlink(p);
-            free(p);
-        }
-    }
-    if (d)
-        closedir(d);
-}
-
 int ingest_ckpt_write_commit(struct ingest_ckpt *ck, int64_t n, int64_t version, char *err,
                              size_t errlen)
 {
@@ -365,7 +347,7 @@ int ingest_ckpt_read_commit(struct ingest_ckpt *ck, int64_t n, int64_t *version)
     char name[32], *path, *text;
     size_t len;
     snprintf(name, sizeof name, "%" PRId64, n);
-    if (!(path = join(ck->commits_dir, name)))
+    if (!(path = ingest_path_join(ck->commits_dir, name)))
         return INGEST_ENOMEM;
     int rc = dl_read_file(path, &text, &len);
     free(path);

@@ -446,6 +446,27 @@ static void batch_failed(struct ingest_engine *e, struct eng_job *j)
     emit(e, INGEST_ENGINE_FAILED);
 }
 
+/* A batch failed: record it, free the job, then stop, end a --once run, or
+ * try again with backoff (1 s doubling to 60 s) - the same batch when its
+ * plan is durable (retry >= 0), else a new plan. */
+static void after_failure(struct ingest_engine *e, struct eng_job *j, int64_t retry)
+{
+    batch_failed(e, j);
+    eng_job_free(j);
+    if (e->stopping) {
+        finish_stop(e);
+        return;
+    }
+    if (e->o.once) {
+        e->done = 1;
+        emit(e, INGEST_ENGINE_DONE);
+        return;
+    }
+    e->retry_id = retry;
+    int64_t delay = 1000LL << (e->failures < 7 ? e->failures - 1 : 6);
+    schedule(e, delay > 60000 ? 60000 : delay);
+}
+
 static void on_exec_done(uv_work_t *req, int status)
 {
     struct eng_job *j = req->data;
@@ -453,24 +474,9 @@ static void on_exec_done(uv_work_t *req, int status)
     (void)status;
     e->job = NULL;
     if (j->rc < 0) {
-        /* offsets/N stays: the batch is replayed as planned. */
-        batch_failed(e, j);
-        int64_t failed_id = j->id;
-        eng_job_free(j);
-        if (e->stopping) {
-            finish_stop(e);
-            return;
-        }
-        if (e->o.once) {
-            e->done = 1;
-            emit(e, INGEST_ENGINE_DONE);
-            return;
-        }
-        /* The batch's plan is durable and nothing after it may commit
-         * first: the same batch runs again, with backoff. */
-        e->retry_id = failed_id;
-        int64_t delay = 1000LL << (e->failures < 7 ? e->failures - 1 : 6);
-        schedule(e, delay > 60000 ? 60000 : delay);
+        /* offsets/N stays: the same batch runs again (its plan is durable
+         * and nothing after it may commit first). */
+        after_failure(e, j, j->id);
         return;
     }
     e->failures = 0;
@@ -536,15 +542,7 @@ static void on_plan_done(uv_work_t *req, int status)
     (void)status;
     e->job = NULL;
     if (j->rc < 0) {
-        batch_failed(e, j);
-        eng_job_free(j);
-        if (e->stopping)
-            finish_stop(e);
-        else if (e->o.once) {
-            e->done = 1;
-            emit(e, INGEST_ENGINE_DONE);
-        } else
-            schedule(e, 1000);
+        after_failure(e, j, -1);    /* no durable plan: plan again */
         return;
     }
     if (j->plan.nranges == 0) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ingestd/buf.h"
+#include "ingestd/strutil.h"
 #include "ingestd/config.h"
 #include "ingestd/filestate.h"
 #include "ingestd/files_cli.h"
@@ -25,18 +26,6 @@ struct listing {
     const char *pipeline;
     int64_t n;
 };
-
-static void fmt_ms(int64_t ms, char *buf, size_t len)
-{
-    if (ms < 0) {
-        snprintf(buf, len, "-");
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static void state_text(const struct ingest_file_rec *r, char *buf, size_t len)
 {
@@ -94,7 +83,7 @@ static int print_rec(void *ud, const struct ingest_file_rec *r)
         ingest_buf_free(&b);
     } else {
         char when[32], st[600];
-        fmt_ms(r->discovered_ms, when, sizeof when);
+        ingest_fmt_ms(r->discovered_ms, when, sizeof when);
         state_text(r, st, sizeof st);
         fprintf(l->out, "%-20s %12" PRId64 "  %-20s  %s\n", r->path, r->size, when, st);
     }

@@ -1,6 +1,7 @@
 /* strutil.c - small string helpers (see strutil.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "ingestd/strutil.h"
@@ -35,4 +36,17 @@ char *ingest_path_join(const char *dir, const char *name)
     if (p)
         snprintf(p, n, "%s/%s", dir, name);
     return p;
+}
+
+void ingest_fmt_ms(int64_t ms, char *buf, size_t len)
+{
+    if (ms < 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
 }

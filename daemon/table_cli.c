@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "ingestd/buf.h"
+#include "ingestd/strutil.h"
 #include "ingestd/delta.h"
 #include "ingestd/error.h"
 #include "ingestd/json.h"
@@ -26,19 +27,6 @@
 #include "ingestd/table_cli.h"
 #include "delta/dl_fs.h"
 #include "delta/dl_path.h"
-
-static void fmt_time(int64_t ms, char *buf, size_t len)
-{
-    if (ms < 0) {
-        snprintf(buf, len, "-");
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
-}
 
 static void fmt_size(int64_t b, char *buf, size_t len)
 {
@@ -183,7 +171,7 @@ static void print_info_text(const struct ingest_delta_table *tbl, const struct t
     fprintf(out, "id          %s\n", s->meta.id ? s->meta.id : "-");
     if (s->meta.name)
         fprintf(out, "name        %s\n", s->meta.name);
-    fmt_time(s->meta.created_time, when, sizeof when);
+    ingest_fmt_ms(s->meta.created_time, when, sizeof when);
     fprintf(out, "created     %s\n", when);
     fprintf(out, "partitions  ");
     for (size_t i = 0; i < s->meta.npartition_cols; i++)
@@ -208,7 +196,7 @@ static void print_info_text(const struct ingest_delta_table *tbl, const struct t
     }
     fprintf(out, "txn%s\n", s->ntxns ? "" : "         (none)");
     for (size_t i = 0; i < s->ntxns; i++) {
-        fmt_time(s->txns[i].last_updated, when, sizeof when);
+        ingest_fmt_ms(s->txns[i].last_updated, when, sizeof when);
         fprintf(out, "  %-36s %" PRId64 "  (updated %s)\n", s->txns[i].app_id,
                 s->txns[i].version, when);
     }
@@ -449,7 +437,7 @@ static int cmd_history(const char *path, int json, int64_t limit, FILE *out, FIL
             ingest_buf_free(&b);
         } else {
             char when[40], rows[24];
-            fmt_time(c.timestamp, when, sizeof when);
+            ingest_fmt_ms(c.timestamp, when, sizeof when);
             if (c.rows_known)
                 snprintf(rows, sizeof rows, "%" PRId64, c.rows);
             else
